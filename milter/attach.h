@@ -1,0 +1,57 @@
+/*
+ * attach: the record of one non-text part (attachment or inline image).
+ * Fed the part's headers (mime_part_info) and its decoded bytes, it keeps
+ * the first max_sniff bytes for libmagic, streams all bytes through
+ * imgsize, counts the decoded size, and at the end decides:
+ *
+ *   detected   libmagic's MIME type of the first bytes;
+ *   width/height from imgsize (libmagic's description as a fallback);
+ *   mismatch   the declared type or the file name's extension disagrees
+ *              with the detected type.  application/octet-stream (and an
+ *              absent type) is generic and no mismatch by itself; aliases
+ *              agree (image/jpg ~ image/jpeg, .jpg/.jpeg/.jpe, .tif/.tiff,
+ *              .heic/.heif ~ image/heic/heif/avif); containers and
+ *              message/text parts are never a mismatch.
+ *   is_image   the detected type is an image type.
+ */
+#ifndef SM_ATTACH_H
+#define SM_ATTACH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "imgsize.h"
+
+struct mime_part_info;
+
+#define ATTACH_TYPE_MAX 96
+#define ATTACH_NAME_MAX 256
+#define ATTACH_CID_MAX 128
+
+struct attachment {
+	char declared_type[ATTACH_TYPE_MAX]; /* "" when no Content-Type */
+	char detected_type[ATTACH_TYPE_MAX];
+	char filename[ATTACH_NAME_MAX];      /* UTF-8, "" when none */
+	char content_id[ATTACH_CID_MAX];
+	uint64_t size;                       /* decoded bytes */
+	uint32_t width, height;              /* 0 when unknown */
+	bool is_inline;                      /* Content-Disposition inline, or a Content-ID without disposition */
+	bool is_image;
+	bool mismatch;
+	unsigned depth;
+	bool in_message;                     /* inside a forwarded message */
+};
+
+struct attach_scanner;
+
+struct attach_scanner *attach_new(size_t max_sniff);
+void attach_free(struct attach_scanner *a);
+void attach_begin(struct attach_scanner *a, const struct mime_part_info *part);
+void attach_data(struct attach_scanner *a, const unsigned char *p, size_t n);
+/* Finishes the part and fills out. */
+void attach_end(struct attach_scanner *a, struct attachment *out);
+
+/* Exposed for tests: does declared type / file name agree with detected? */
+bool attach_is_mismatch(const char *declared, const char *filename, const char *detected);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * decode: restartable Content-Transfer-Encoding decoders.  Input may be
+ * cut anywhere (inside a base64 quantum, between '=' and its hex digits,
+ * inside a CRLF); the decoder keeps the few bytes of state it needs.
+ * Output goes to a callback in pieces; no allocation.
+ *
+ * base64: whitespace and characters outside the alphabet are skipped,
+ * '=' ends a quantum, data after padding is decoded as a new quantum
+ * (concatenated base64 happens).  quoted-printable: soft line breaks
+ * removed, malformed "=XY" passed through literally, trailing white space
+ * before a line break dropped (RFC 2045 6.7).
+ */
+#ifndef SM_DECODE_H
+#define SM_DECODE_H
+
+#include <stddef.h>
+
+enum decode_kind { DECODE_IDENTITY = 0, DECODE_BASE64, DECODE_QP };
+
+struct decoder {
+	enum decode_kind kind;
+	unsigned char pend[4];
+	unsigned npend;
+	unsigned long errors;  /* junk characters / malformed escapes seen */
+	unsigned char ws[128]; /* QP: white space held until we know if a line break follows */
+	unsigned nws;
+};
+
+typedef void (*decode_sink)(void *ctx, const unsigned char *p, size_t n);
+
+/* kind from a Content-Transfer-Encoding value (case-insensitive; unknown
+ * values are identity). */
+enum decode_kind decode_kind_of(const char *cte);
+void decode_init(struct decoder *d, enum decode_kind kind);
+void decode_feed(struct decoder *d, const unsigned char *p, size_t n, decode_sink out, void *ctx);
+/* Flushes what is pending at the end of the part. */
+void decode_finish(struct decoder *d, decode_sink out, void *ctx);
+
+#endif

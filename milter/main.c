@@ -1,0 +1,7 @@
+#include "autoconfig.h"
+#include <stdio.h>
+int main(void)
+{
+	puts(PACKAGE_STRING);
+	return 0;
+}

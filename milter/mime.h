@@ -1,0 +1,88 @@
+/*
+ * mime: a one-pass streaming MIME parser (RFC 2045-2049, RFC 5322).
+ *
+ * The top-level header fields come from the MTA one by one
+ * (mime_header); the body is fed in chunks of any size (mime_feed); the
+ * parser splits lines across chunks, passes over-long lines on in pieces
+ * of max_line bytes, tracks multipart boundaries (a stack bounded by
+ * max_depth; no recursion), decodes base64 / quoted-printable
+ * (decode.c), and emits events:
+ *
+ *   header      every header field of every part and of every enclosed
+ *               message (unfolded, raw bytes), with its depth;
+ *   part_begin  a part's parsed headers (type, charset, encoding, file
+ *               name, disposition, Content-ID) — for leaves and containers;
+ *   part_data   decoded bytes of a leaf part, in pieces;
+ *   part_end    the end of a part (also at end of input for parts left
+ *               open by a missing closing boundary).
+ *
+ * Tolerated: preamble and epilogue, missing closing boundaries, boundaries
+ * with trailing white space, absent Content-Type (text/plain; in a
+ * multipart/digest message/rfc822), duplicated Content-Type (the first
+ * wins), CRLF or LF line ends, NUL bytes.  Beyond max_depth nested parts
+ * are treated as opaque leaves; beyond max_parts parts are skipped; both
+ * set a flag.  The parser never fails: every input yields events.
+ */
+#ifndef SM_MIME_H
+#define SM_MIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct mime_limits {
+	size_t max_header_size; /* one header field; longer ones are cut */
+	size_t max_line;        /* body lines longer are passed on in pieces */
+	size_t max_depth;       /* nesting (top level = 0) */
+	size_t max_parts;
+};
+
+enum mime_flag {
+	MIME_TRUNC_HEADER = 1u << 0, /* a header field was cut */
+	MIME_TRUNC_LINE   = 1u << 1, /* a line was passed on in pieces */
+	MIME_TRUNC_DEPTH  = 1u << 2, /* nesting beyond max_depth */
+	MIME_TRUNC_PARTS  = 1u << 3, /* parts beyond max_parts skipped */
+	MIME_ERR_BOUNDARY = 1u << 4, /* a multipart ended without its closing boundary */
+	MIME_ERR_ENCODING = 1u << 5, /* junk in base64 / malformed quoted-printable */
+	MIME_ERR_HEADER   = 1u << 6, /* malformed header line */
+};
+
+struct mime_part_info {
+	unsigned depth;             /* 0 = the message itself */
+	unsigned index;             /* running number of the part, 0 = message */
+	const char *content_type;   /* lower-case "type/subtype"; never NULL */
+	bool type_declared;         /* a Content-Type header was present */
+	const char *charset;        /* lower-case or NULL */
+	const char *encoding;       /* lower-case Content-Transfer-Encoding or NULL */
+	const char *filename;       /* UTF-8 (RFC 2231/2047 decoded) or NULL */
+	const char *disposition;    /* "inline", "attachment", ... or NULL */
+	const char *content_id;     /* without <> or NULL */
+	bool is_multipart;
+	bool is_message;            /* message/rfc822 (or global): its headers follow */
+	bool in_message;            /* inside an enclosed (forwarded) message at any depth */
+	const char *parent_type;    /* container's content type, NULL at top */
+	unsigned sibling_index;     /* 0-based position within the parent multipart */
+};
+
+struct mime_callbacks {
+	void (*header)(void *ctx, unsigned depth, bool in_message, const char *name,
+	               const char *value, size_t value_len);
+	void (*part_begin)(void *ctx, const struct mime_part_info *part);
+	void (*part_data)(void *ctx, const unsigned char *p, size_t n);
+	void (*part_end)(void *ctx);
+};
+
+struct mime_parser;
+
+struct mime_parser *mime_new(const struct mime_limits *limits,
+                             const struct mime_callbacks *cb, void *ctx);
+void mime_free(struct mime_parser *p);
+
+/* Top-level header fields, unfolded value as given by the MTA. */
+void mime_header(struct mime_parser *p, const char *name, const char *value);
+void mime_end_headers(struct mime_parser *p);
+void mime_feed(struct mime_parser *p, const unsigned char *data, size_t n);
+/* Ends the body: closes every open part. */
+void mime_finish(struct mime_parser *p);
+unsigned mime_flags(const struct mime_parser *p);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * snapshot: the configuration and rule set in force, as one refcounted
+ * unit.  Every session pins the snapshot current when it starts and
+ * releases it when it ends, so a reload never changes the rules under a
+ * message in flight.  Reload builds a complete new snapshot and installs
+ * it only if both config and rules are fully valid.
+ */
+#ifndef SM_SNAPSHOT_H
+#define SM_SNAPSHOT_H
+
+#include <stdbool.h>
+
+struct config;
+struct ruleset;
+struct diag;
+
+struct snapshot {
+	struct config *cfg;
+	struct ruleset *rules;   /* NULL when the rules directory has no rules */
+	unsigned generation;     /* 1 for the first, +1 per successful reload */
+	/* private */
+	unsigned refs;
+};
+
+/* Loads config (path NULL = built-in defaults; path must exist unless
+ * optional) and the rules it names.  NULL after reporting every error. */
+struct snapshot *snapshot_load(const char *config_path, bool config_optional, struct diag *d);
+
+/* Makes s the current snapshot (takes the caller's reference). */
+void snapshot_install(struct snapshot *s);
+/* A new reference to the current snapshot; NULL if none installed. */
+struct snapshot *snapshot_acquire(void);
+void snapshot_release(struct snapshot *s);
+/* Drops the installed snapshot (shutdown). */
+void snapshot_shutdown(void);
+
+#endif

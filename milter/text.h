@@ -1,0 +1,63 @@
+/*
+ * text: the text rules read.  Fed the decoded bytes of every text part
+ * (text/plain, text/html, and other text types without a file name), it converts them to
+ * UTF-8 (charset.c), reduces HTML (html.c), splits lines and keeps two
+ * bounded views:
+ *
+ *   body  everything the customer's side wrote: the new text, quoted
+ *         history, forwarded mails — but not the text of earlier replies
+ *         from support itself (quoted under an attribution line or an
+ *         Outlook header block naming a support address), which never
+ *         supplies an item or a category;
+ *   own   only the newest words: the top-level text before the first
+ *         quoted-history marker, without "> " lines and without forwarded
+ *         messages.
+ *
+ * Quoted-history markers: "> " lines; "-----Original Message-----" and
+ * "-----Oprindelig meddelelse-----"; Outlook's "From:/Fra: ... Sent:/Sendt:
+ * ... To:/Til: ... Subject:/Emne:" block; "Den ... skrev ...:"; Gmail's
+ * Danish "... kl. 14:05 skrev ...:" even when wrapped over two lines;
+ * "On ... wrote:"; "---------- Forwarded message ---------" /
+ * "Videresendt meddelelse".
+ *
+ * Lines are stored without trailing white space, joined by "\n".  When a
+ * view reaches max_size, further text is dropped and `truncated` set.
+ * In a multipart/alternative, an HTML part is skipped when a plain-text
+ * sibling was already taken (same words twice only costs space).
+ */
+#ifndef SM_TEXT_H
+#define SM_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct text_sink;
+
+struct text_part {
+	const char *charset;   /* NULL = us-ascii */
+	bool is_html;
+	bool is_forwarded;     /* inside a message/rfc822 (or forwarded digest) */
+	bool skip;             /* caller decided not to keep it (alternative duplicate) */
+};
+
+/* is_support(ctx, addr) tells whether an address is support's own. */
+struct text_sink *text_new(size_t max_size,
+                           bool (*is_support)(void *ctx, const char *addr), void *ctx);
+void text_free(struct text_sink *t);
+
+/* Adds a header-derived line (the Subject, a forwarded mail's Subject)
+ * to body (and to own when own is true). */
+void text_add_line(struct text_sink *t, const char *utf8, size_t n, bool own);
+
+void text_part_begin(struct text_sink *t, const struct text_part *part);
+void text_part_data(struct text_sink *t, const unsigned char *p, size_t n);
+void text_part_end(struct text_sink *t);
+
+const char *text_body(const struct text_sink *t, size_t *len);
+const char *text_own(const struct text_sink *t, size_t *len);
+bool text_truncated(const struct text_sink *t);
+bool text_charset_unknown(const struct text_sink *t); /* some part had an unknown charset */
+/* Best guess of the language of own text (else body): "da" or "en". */
+const char *text_language(const struct text_sink *t);
+
+#endif
