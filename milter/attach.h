@@ -12,7 +12,15 @@
  *              agree (image/jpg ~ image/jpeg, .jpg/.jpeg/.jpe, .tif/.tiff,
  *              .heic/.heif ~ image/heic/heif/avif); containers and
  *              message/text parts are never a mismatch.
- *   is_image   the detected type is an image type.
+ *   is_image   the detected type is an image type ("image/...").
+ *
+ * Type families (attach.c's table) decide agreement: PNG, JPEG, GIF, BMP,
+ * WebP, TIFF, HEIF/AVIF, ICO, SVG, PDF, ZIP (with OOXML/ODF), OLE (old
+ * Office), executables, RTF, text.  A declared type or extension outside
+ * the table is not judged; a detected application/octet-stream or
+ * application/x-empty (libmagic could not tell) is never a mismatch.
+ * The extension is taken from the full file name even when the stored
+ * filename had to be cut.  max_sniff below ATTACH_MIN_SNIFF is raised to it.
  */
 #ifndef SM_ATTACH_H
 #define SM_ATTACH_H
@@ -27,6 +35,7 @@ struct mime_part_info;
 #define ATTACH_TYPE_MAX 96
 #define ATTACH_NAME_MAX 256
 #define ATTACH_CID_MAX 128
+#define ATTACH_MIN_SNIFF 512
 
 struct attachment {
 	char declared_type[ATTACH_TYPE_MAX]; /* "" when no Content-Type */
@@ -51,7 +60,17 @@ void attach_data(struct attach_scanner *a, const unsigned char *p, size_t n);
 /* Finishes the part and fills out. */
 void attach_end(struct attach_scanner *a, struct attachment *out);
 
-/* Exposed for tests: does declared type / file name agree with detected? */
+/* Exposed for tests: does declared type / file name disagree with detected?
+ * declared may be "" or NULL (absent), filename "" or NULL (none). */
 bool attach_is_mismatch(const char *declared, const char *filename, const char *detected);
+
+/* Exposed for tests: the image size in a libmagic description ("PNG image
+ * data, 1920 x 1080, ...", "..., 1280x720, ...", TIFF "height=H ... width=W");
+ * fields such as "density 72x72" are not sizes.  false when none. */
+bool attach_size_from_description(const char *desc, uint32_t *w, uint32_t *h);
+
+/* A screenshot candidate: is_image and width >= min_w and height >= min_h,
+ * taken literally (no rotation): 828x1792 passes 200x100, 100x200 does not. */
+bool attach_is_screenshot(const struct attachment *a, uint32_t min_w, uint32_t min_h);
 
 #endif

@@ -22,3 +22,13 @@ bool magic_describe(const unsigned char *p, size_t n, char *out, size_t outsz);
 void magic_thread_done(void);
 
 #endif
+
+/*
+ * This header's name is libmagic's, and milter/ is on the -I path, so
+ * <magic.h> finds this file first.  magic.c defines SM_MAGIC_LIBMAGIC and
+ * includes <magic.h>: the next <magic.h> on the path is libmagic's.
+ * (With -iquote for milter/ instead of -I this detour is not taken.)
+ */
+#if defined(SM_MAGIC_LIBMAGIC) && !defined(MAGIC_NONE)
+#include_next <magic.h>
+#endif
