@@ -400,6 +400,25 @@ static int check_command(const char *v, char *msg, size_t msgsz)
 	return rc;
 }
 
+/* A host name: dot-separated labels of letters, digits and inner '-'. */
+static bool is_domain(const char *s, size_t n)
+{
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i < n;) {
+		size_t len = 0;
+		while (i + len < n && s[i + len] != '.')
+			len++;
+		if (len == 0 || len > 63 || s[i] == '-' || s[i + len - 1] == '-' ||
+		    !all_chars(s + i, len, "-"))
+			return false;
+		i += len + 1;
+		if (i == n)
+			return false;   /* trailing dot */
+	}
+	return true;
+}
+
 /* addr as a support address: optional <>, local@domain, no quoting. */
 static int parse_address(const char *v, char *out, size_t outsz, char *msg, size_t msgsz)
 {
@@ -413,8 +432,7 @@ static int parse_address(const char *v, char *out, size_t outsz, char *msg, size
 	size_t dlen = at != NULL ? n - llen - 1 : 0;
 	if (at == NULL || n >= outsz || llen == 0 || llen > 64 || dlen == 0 ||
 	    !all_chars(v, llen, "!#$%&'*+-/=?^_`{|}~.") || v[0] == '.' || at[-1] == '.' ||
-	    !all_chars(at + 1, dlen, ".-") || at[1] == '.' || at[1] == '-' ||
-	    v[n - 1] == '.' || strstr(at + 1, "..") != NULL)
+	    memmem(v, llen, "..", 2) != NULL || !is_domain(at + 1, dlen))
 		return msgf(msg, msgsz, -1, "bad address \"%.*s\" (expected local@domain)",
 		            (int)n, v);
 	for (size_t i = 0; i < n; i++)
@@ -773,8 +791,10 @@ static void apply_defaults(struct config *cfg, struct load *ld)
 			 * another zone works without the default's zoneinfo file. */
 			if (k->type == KT_TZ) {
 				free(cfg->time_zone);
-				if ((cfg->time_zone = strdup(v)) == NULL)
+				if ((cfg->time_zone = strdup(v)) == NULL) {
+					diag_error(ld->d, NULL, 0, "out of memory");
 					ld->errors++;
+				}
 			} else if (key_set(cfg, k, v, first, msg, sizeof(msg)) < 0) {
 				diag_error(ld->d, NULL, 0, "built-in default of %s: %s", k->name, msg);
 				ld->errors++;
@@ -801,8 +821,10 @@ static void finish(struct config *cfg, struct load *ld)
 	cfg->hours.tz = cfg->tz;
 	size_t n;
 	if (cfg->sendmail_command != NULL &&
-	    (cfg->sendmail_argv = split_command(cfg->sendmail_command, &n)) == NULL)
+	    (cfg->sendmail_argv = split_command(cfg->sendmail_command, &n)) == NULL) {
+		diag_error(ld->d, ld->file, 0, "out of memory");
 		ld->errors++;
+	}
 }
 
 static struct config *build(const char *path, struct diag *d)
@@ -815,8 +837,10 @@ static struct config *build(const char *path, struct diag *d)
 	}
 	apply_defaults(cfg, &ld);
 	if (path != NULL) {
-		if ((cfg->file = strdup(path)) == NULL)
+		if ((cfg->file = strdup(path)) == NULL) {
+			diag_error(d, path, 0, "out of memory");
 			ld.errors++;
+		}
 		load_file(cfg, &ld);
 	}
 	if (ld.errors == 0)

@@ -666,7 +666,6 @@ int tz_localtime(const struct tz *tz, time_t t, struct tm *out)
 	long off;
 	bool isdst;
 	const char *abbr;
-	const struct tz_type *ty;
 	if (tz->has_rule && (tz->n_trans == 0 || t64 >= tz->trans[tz->n_trans - 1])) {
 		rule_lookup(&tz->rule, t64, &off, &isdst, &abbr);
 	} else {
@@ -683,7 +682,7 @@ int tz_localtime(const struct tz *tz, time_t t, struct tm *out)
 			}
 			type = tz->trans_type[lo];
 		}
-		ty = &tz->types[type];
+		const struct tz_type *ty = &tz->types[type];
 		off = ty->utoff;
 		isdst = ty->isdst;
 		abbr = tz->chars + ty->desig;

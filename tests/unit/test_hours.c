@@ -13,6 +13,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -779,6 +780,66 @@ START_TEST(test_tz_api_edges)
 }
 END_TEST
 
+/* Several zones used from several threads at once give the same answers
+ * as one thread alone: nothing in tz.c is process-wide state. */
+#define THREAD_N 2000
+
+struct thread_job {
+	const struct tz *tz;
+	const long *want;   /* gmtoff * 100000 + hour * 100 + minute */
+	int bad;
+};
+
+static long tz_probe(const struct tz *tz, int i)
+{
+	struct tm tm;
+	time_t t = utc(2020, 1, 1, 0, 0, 0) + (time_t)i * 86400 * 7 / 3;
+	if (tz_localtime(tz, t, &tm) != 0)
+		return -1;
+	return tm.tm_gmtoff * 100000L + tm.tm_hour * 100L + tm.tm_min;
+}
+
+static void *thread_main(void *arg)
+{
+	struct thread_job *job = arg;
+	for (int round = 0; round < 5; round++)
+		for (int i = 0; i < THREAD_N; i++)
+			if (tz_probe(job->tz, i) != job->want[i])
+				job->bad++;
+	return NULL;
+}
+
+START_TEST(test_threads)
+{
+	static const char *const names[] = { "Europe/Copenhagen", "Australia/Sydney",
+	                                     "America/New_York", "UTC" };
+	enum { NZ = sizeof(names) / sizeof(names[0]) };
+	struct tz *tz[NZ];
+	static long want[NZ][THREAD_N];
+	for (size_t z = 0; z < NZ; z++) {
+		tz[z] = load_ok(names[z]);
+		for (int i = 0; i < THREAD_N; i++)
+			want[z][i] = tz_probe(tz[z], i);
+	}
+	ck_assert_int_ne(want[0][0], want[1][0]);
+	pthread_t th[NZ * 2];
+	struct thread_job jobs[NZ * 2];
+	for (size_t j = 0; j < NZ * 2; j++) {
+		jobs[j] = (struct thread_job){ .tz = tz[j % NZ], .want = want[j % NZ] };
+		ck_assert_int_eq(pthread_create(&th[j], NULL, thread_main, &jobs[j]), 0);
+	}
+	/* Meanwhile this thread loads and frees zones, as a reload does. */
+	for (int i = 0; i < 20; i++)
+		tz_free(load_ok(names[i % NZ]));
+	for (size_t j = 0; j < NZ * 2; j++) {
+		ck_assert_int_eq(pthread_join(th[j], NULL), 0);
+		ck_assert_msg(jobs[j].bad == 0, "thread %zu: %d wrong answers", j, jobs[j].bad);
+	}
+	for (size_t z = 0; z < NZ; z++)
+		tz_free(tz[z]);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("hours");
@@ -809,6 +870,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_corrupt_files);
 	tcase_add_loop_test(tc, test_bad_names, 0, sizeof(bad_names) / sizeof(bad_names[0]));
 	tcase_add_test(tc, test_tz_api_edges);
+	tcase_add_test(tc, test_threads);
 	suite_add_tcase(s, tc);
 	return s;
 }
