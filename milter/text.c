@@ -369,10 +369,15 @@ static enum lclass classify(struct qstate *st, unsigned depth, bool blank)
 	return st->support[depth] ? C_SUPPORT : C_BODY;
 }
 
+/* Stores a decided line; quote marks are dropped so that a rule anchored
+ * at the start of a line also finds the words in quoted history. */
 static void emit(struct text_sink *t, enum lclass c, const struct pline *l)
 {
 	qs(t)->last = c;
-	store(t, c, l->s, l->n);
+	size_t off = 0;
+	if (!l->cont && quote_depth(l->s, l->n, &off) == 0)
+		off = 0;
+	store(t, c, l->s + off, l->n - off);
 }
 
 static void pop(struct text_sink *t, size_t k)
