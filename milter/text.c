@@ -13,24 +13,11 @@
  * the last space in its second half, else at a character boundary); the
  * pieces are classified like the line they continue.
  *
- * Classification: each line is OWN (body and own), BODY (body only) or
- * SUPPORT (neither).  Quote depth is the number of leading '>'.  The first
- * history marker ("> " line, "-----Original Message-----" style separator,
- * forward separator, attribution "Den ... skrev ...:" / "On ... wrote:",
- * possibly wrapped over two lines, or an Outlook header block From/Sent/
- * To/Subject in English or Danish) ends own text for the rest of the
- * message: bottom-posting is rare with these customers, and a line wrongly
- * left out of own still counts in body, while quoted support text wrongly
- * put in own would answer the customer's questions for him.  Who wrote a
- * quoted segment is tracked per quote depth: an attribution naming an
- * address for which is_support() holds makes the lines it introduces
- * SUPPORT (the next depth when the quote is '>'-marked, the same depth
- * when it is not, as in Outlook and Apple Mail HTML); a header block sets
- * the owner of its own depth until the next block or separator.  The
- * sig-dash line "-- " is not a marker: a signature (with its "Logget ind
- * som: X" line) stays in both views.  Forwarded parts never reach own,
- * and their state is reset per part so one forwarded mail cannot make the
- * next one look like support's.
+ * Classification (the contract is in text.h): each line is OWN (body and
+ * own), BODY (body only) or SUPPORT (neither).  The writer of quoted text
+ * is tracked per quote depth in struct qstate; forwarded parts have their
+ * own state, reset per part, so one forwarded mail cannot make the next
+ * one look like support's.
  *
  * Lookahead: a possible header block or two-line attribution is decided
  * only after the following lines; up to PENDING_MAX lines wait in a fixed

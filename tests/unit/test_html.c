@@ -291,6 +291,42 @@ START_TEST(test_lifecycle)
 }
 END_TEST
 
+/* Token soup (fixed seed): whatever the input, the text must not depend
+ * on where it was cut. */
+static const char *const soup[] = {
+	"<p>", "</p>", "<br>", "<div class=\"a>b\">", "</div>", "<blockquote>",
+	"</blockquote>", "<pre>", "</pre>", "<style>", "</style>", "<script>",
+	"</script>", "<!--", "-->", "<!--[if mso]>", "<![endif]-->", "<!", ">",
+	"<", "&", "&amp", ";", "&#", "x", "e6", "&aring;", "&nbsp;", "&#150;",
+	" ", "\n", "\t", "tekst", "\xC3\xA6", "<head>", "</head>", "<title>",
+	"<td>", "<tr>", "'", "\"", "=", "<a href=", "</", "<o:p>", "</o:p>",
+};
+
+START_TEST(test_soup_chunking)
+{
+	unsigned seed = 12345;
+	for (int round = 0; round < 300; round++) {
+		struct buf in;
+		buf_init(&in, 1u << 16);
+		int ntok = 1 + (int)((seed = seed * 1103515245u + 12345u) >> 16) % 60;
+		for (int k = 0; k < ntok; k++) {
+			seed = seed * 1103515245u + 12345u;
+			const char *tok = soup[(seed >> 16) % (sizeof soup / sizeof soup[0])];
+			buf_append(&in, tok, strlen(tok));
+		}
+		char *whole = reduce_chunked(in.data, in.len, 0);
+		for (size_t chunk = 1; chunk <= 5; chunk++) {
+			char *s = reduce_chunked(in.data, in.len, chunk);
+			ck_assert_msg(strcmp(s, whole) == 0, "round %d chunk %zu: [%s] vs [%s]\ninput [%s]",
+			              round, chunk, s, whole, in.data);
+			free(s);
+		}
+		free(whole);
+		buf_free(&in);
+	}
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("html");
@@ -301,6 +337,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_long_tag);
 	tcase_add_test(tc, test_outlook_sample);
 	tcase_add_test(tc, test_lifecycle);
+	tcase_add_test(tc, test_soup_chunking);
 	suite_add_tcase(s, tc);
 	return s;
 }

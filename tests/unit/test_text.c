@@ -142,6 +142,12 @@ static const struct qcase quote_cases[] = {
 	{ "bold outlook block from gmail", "Videre\n*From:* Support <support@example.dk>\n*Sent:* Monday\n*To:* Bo\n*Subject:* RE: x\nVi ringer ikke op.",
 	  "Videre\n",
 	  "Videre\n*From:* Support <support@example.dk>\n*Sent:* Monday\n*To:* Bo\n*Subject:* RE: x\n" },
+	{ "outlook block inside gt quotes", "Svar\n> -----Original Message-----\n> From: Support <support@example.dk>\n> Sent: x\n> To: y\n> Subject: z\n>\n> Vi ringer ikke op.\nbund",
+	  "Svar\n",
+	  "Svar\n-----Original Message-----\nFrom: Support <support@example.dk>\nSent: x\nTo: y\nSubject: z\nbund\n" },
+	{ "outlook web underscore line", "Tak\n________________________________\nFra: Support <support@example.dk>\nSendt: 9. november 2026 10:12\nTil: Bo\nEmne: SV: x\n\nVi ringer ikke op.",
+	  "Tak\n________________________________\n",
+	  "Tak\n________________________________\nFra: Support <support@example.dk>\nSendt: 9. november 2026 10:12\nTil: Bo\nEmne: SV: x\n" },
 	{ "not a header block", "Fra: mandag er vagtplanen forkert\nTil: hele ugen\nMvh",
 	  "Fra: mandag er vagtplanen forkert\nTil: hele ugen\nMvh\n",
 	  "Fra: mandag er vagtplanen forkert\nTil: hele ugen\nMvh\n" },
@@ -494,6 +500,47 @@ START_TEST(test_add_line_and_null)
 }
 END_TEST
 
+/* Token soup (fixed seed) of markers, header lines and line ends, plain
+ * and HTML: the views must not depend on the chunk size. */
+static const char *const soup[] = {
+	"\n", "\r", "\r\n", "> ", ">>", ">", "Den 9. nov. 2026 kl. 10:12 skrev ",
+	"Support <support@example.dk>", ":", "On Mon, 9 Nov 2026 ", " wrote:",
+	"-----Original Message-----", "Fra: ", "Sendt: x", "Til: y", "Emne: z",
+	"From: ", "Subject: ", "Date: ", "To: ", "tekst ", "\xC3\xA6", "\xC2\xA0",
+	"  ", "\t", "<br>", "<blockquote>", "</blockquote>", "&gt;", "-- ",
+};
+
+START_TEST(test_soup_chunking)
+{
+	unsigned seed = 777;
+	for (int round = 0; round < 200; round++) {
+		struct buf in;
+		buf_init(&in, 1u << 16);
+		seed = seed * 1103515245u + 12345u;
+		int ntok = 1 + (int)(seed >> 16) % 80;
+		for (int k = 0; k < ntok; k++) {
+			seed = seed * 1103515245u + 12345u;
+			const char *tok = soup[(seed >> 16) % (sizeof soup / sizeof soup[0])];
+			buf_append(&in, tok, strlen(tok));
+		}
+		const struct part parts[] = {
+			{ "utf-8", false, false, false, in.data },
+			{ "utf-8", true, false, false, in.data },
+			{ "utf-8", false, true, false, in.data },
+		};
+		struct result ref = run(parts, 3, 0, 1u << 20, NULL);
+		for (size_t c = 1; c <= 4; c++) {
+			struct result r = run(parts, 3, c, 1u << 20, NULL);
+			ck_assert_msg(strcmp(r.body, ref.body) == 0 && strcmp(r.own, ref.own) == 0,
+			              "round %d chunk %zu differs; input [%s]", round, c, in.data);
+			result_free(&r);
+		}
+		result_free(&ref);
+		buf_free(&in);
+	}
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("text");
@@ -511,6 +558,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_long_lines);
 	tcase_add_loop_test(tc, test_language, 0, (int)(sizeof lang_cases / sizeof lang_cases[0]));
 	tcase_add_test(tc, test_add_line_and_null);
+	tcase_add_test(tc, test_soup_chunking);
 	suite_add_tcase(s, tc);
 	return s;
 }
