@@ -239,16 +239,24 @@ static void on_header(void *ctx, unsigned depth, bool in_message, const char *na
 {
 	struct session *s = ctx;
 	(void)depth;
-	/* A forwarded mail's Subject is part of what the customer sent. */
-	if (!in_message || strcasecmp(name, "Subject") != 0)
+	/* A forwarded mail's Subject and sender are part of what the customer
+	 * sent (the sender is often the employee concerned); they are shown
+	 * as a mail client shows a forwarded message's header lines. */
+	if (!in_message || s->failed)
 		return;
-	char *subject = rfc2047_decode(value, value_len);
-	if (subject == NULL) {
+	bool is_subject = strcasecmp(name, "Subject") == 0;
+	if (!is_subject && strcasecmp(name, "From") != 0)
+		return;
+	char *decoded = rfc2047_decode(value, value_len);
+	struct buf line;
+	buf_init(&line, 1024);
+	buf_printf(&line, "%s: %s", is_subject ? "Subject" : "From", decoded != NULL ? decoded : "");
+	if (decoded == NULL || line.failed)
 		session_fail(s, "out of memory");
-		return;
-	}
-	text_add_line(s->text, subject, strlen(subject), false);
-	free(subject);
+	else
+		text_add_line(s->text, line.data, line.len, false);
+	free(decoded);
+	buf_free(&line);
 }
 
 static bool is_text_leaf(const struct mime_part_info *part)
