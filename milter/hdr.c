@@ -120,9 +120,8 @@ char *hdr_fold(const char *name, const char *value)
 
 	if (vlen > (SIZE_MAX - 1) / 2)
 		return NULL;
-	col = col > limit ? limit : col + 2; /* "Name: " */
-	if (col > limit)
-		col = limit;
+	/* "Name: "; a name that fills the line leaves no room, not less. */
+	col = col + 2 > limit ? limit : col + 2;
 
 	char *clean = malloc(vlen + 1);
 	char *out = malloc(2 * vlen + 1); /* a space becomes at most "\n\t" */
