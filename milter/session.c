@@ -588,6 +588,9 @@ void session_finish(struct session *s)
 			s->n_add = 0;
 		}
 	}
+	if (hdr_tracker_truncated(s->tracker))
+		log_warn(session_qid(s), "more prefixed headers than can be tracked: only the last %d copies are removed",
+		         HDR_TRACKER_MAX_REMOVALS);
 	session_log_summary(s);
 }
 
