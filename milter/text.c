@@ -91,6 +91,7 @@ struct text_sink {
 	bool prev_cr;
 
 	struct qstate top, fwd;
+	bool fwd_support;   /* the forwarded mail announced last is support's */
 	struct pline q[PENDING_MAX];
 	size_t qn;
 };
@@ -352,7 +353,7 @@ static enum lclass classify(struct qstate *st, unsigned depth, bool blank)
 		st->attr_pending = false;
 	}
 	if (depth == 0 && !st->history)
-		return C_OWN;
+		return st->support[0] ? C_SUPPORT : C_OWN;
 	return st->support[depth] ? C_SUPPORT : C_BODY;
 }
 
@@ -644,6 +645,11 @@ void text_add_line(struct text_sink *t, const char *utf8, size_t n, bool own)
 	}
 	while (k > 0 && tmp[k - 1] == ' ')
 		k--;
+	/* The caller shows a forwarded mail's sender as a "From: " line before
+	 * its parts: a mail from support forwarded as an attachment is
+	 * support's words like a quoted one. */
+	if (!own && header_field(tmp, k) == F_FROM)
+		t->fwd_support = names_support(t, tmp, k);
 	if (own)
 		view_add(t, &t->own, &t->own_full, tmp, k);
 	view_add(t, &t->body, &t->body_full, tmp, k);
@@ -668,9 +674,11 @@ void text_part_begin(struct text_sink *t, const struct text_part *part)
 	t->line_len = 0;
 	t->line_cont = false;
 	t->prev_cr = false;
-	if (t->forwarded)
+	if (t->forwarded) {
 		memset(&t->fwd, 0, sizeof t->fwd);
-	else {
+		t->fwd.support[0] = t->fwd_support;
+	} else {
+		t->fwd_support = false;
 		/* A new part keeps "history" (own text does not come back) but
 		 * not who wrote the segment the last part ended in. */
 		t->top.attr_pending = false;

@@ -63,7 +63,10 @@ struct text_sink *text_new(size_t max_size,
 void text_free(struct text_sink *t);
 
 /* Adds a header-derived line (the Subject, a forwarded mail's Subject)
- * to body (and to own when own is true). */
+ * to body (and to own when own is true).  A line "From: ..." added with
+ * own false announces the forwarded mail whose parts follow: when it
+ * names a support address, that mail's own text is support's (in
+ * neither view; what it quotes from the customer still counts). */
 void text_add_line(struct text_sink *t, const char *utf8, size_t n, bool own);
 
 void text_part_begin(struct text_sink *t, const struct text_part *part);

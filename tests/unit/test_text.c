@@ -242,6 +242,43 @@ START_TEST(test_forwarded)
 }
 END_TEST
 
+/* A mail from support forwarded as an attachment (announced by the
+ * caller's "From: " line) is support's, but what it quotes from the
+ * customer and the next forwarded mail are not. */
+START_TEST(test_forwarded_from_support)
+{
+	const char *in = "Tak for din mail. Vi ringer ikke op.\n\nDen 8. nov. 2026 kl. 08:00 skrev Bo <bo@example.com>:\n> Lise nr. 7 mangler.\n";
+	const struct text_part top = { "utf-8", false, false, false };
+	const struct text_part fwd = { "utf-8", false, true, false };
+	struct text_sink *t = text_new(4096, is_support, &support_calls);
+	text_part_begin(t, &top);
+	text_part_data(t, (const unsigned char *)"Se svaret", 9);
+	text_part_end(t);
+	text_add_line(t, "From: Support <support@example.dk>", 34, false);
+	text_part_begin(t, &fwd);
+	text_part_data(t, (const unsigned char *)in, strlen(in));
+	text_part_end(t);
+	text_add_line(t, "From: Bo <bo@example.com>", 25, false);
+	text_part_begin(t, &fwd);
+	text_part_data(t, (const unsigned char *)"Uge 49", 6);
+	text_part_end(t);
+	ck_assert_str_eq(text_body(t, NULL),
+	                 "Se svaret\nFrom: Support <support@example.dk>\n"
+	                 "Lise nr. 7 mangler.\n"
+	                 "From: Bo <bo@example.com>\nUge 49\n");
+	ck_assert_str_eq(text_own(t, NULL), "Se svaret\n");
+	/* a top-level part clears the announcement */
+	text_add_line(t, "From: support@example.dk", 24, false);
+	text_part_begin(t, &top);
+	text_part_end(t);
+	text_part_begin(t, &fwd);
+	text_part_data(t, (const unsigned char *)"kunde", 5);
+	text_part_end(t);
+	ck_assert_ptr_nonnull(strstr(text_body(t, NULL), "\nkunde\n"));
+	text_free(t);
+}
+END_TEST
+
 /* Once history started, a later top-level part does not return to own,
  * but it is not support's either. */
 START_TEST(test_history_sticky_across_parts)
@@ -549,6 +586,7 @@ static Suite *make_suite(void)
 	tcase_add_loop_test(tc, test_quotes, 0, (int)(sizeof quote_cases / sizeof quote_cases[0]));
 	tcase_add_test(tc, test_no_callback);
 	tcase_add_test(tc, test_forwarded);
+	tcase_add_test(tc, test_forwarded_from_support);
 	tcase_add_test(tc, test_history_sticky_across_parts);
 	tcase_add_test(tc, test_part_boundaries);
 	tcase_add_test(tc, test_html_only);
