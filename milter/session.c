@@ -506,9 +506,9 @@ static void session_build_facts(struct session *s)
 		const struct attachment *a = &s->atts[i];
 		if (a->mismatch)
 			f->mismatch = true;
-		if (f->screenshot == NULL && a->is_image &&
-		    a->width >= (uint32_t)cfg->screenshot_min_width &&
-		    a->height >= (uint32_t)cfg->screenshot_min_height)
+		if (f->screenshot == NULL &&
+		    attach_is_screenshot(a, (uint32_t)cfg->screenshot_min_width,
+		                         (uint32_t)cfg->screenshot_min_height))
 			f->screenshot = a;
 	}
 	f->env_from = s->env_from != NULL ? s->env_from : "";
