@@ -426,36 +426,39 @@ static bool is_program(const struct ruleset *rs, uint32_t nd)
 	return rs->nodes[nd].kind >= RN_META;
 }
 
-/* Reports the cycle stk[from..sp) -> stk[from] at the first line in it
- * that holds an expression (a meta, category, present, applies ... line);
- * anonymous lines are left out of the path (their item is in it). */
+/* Reports the cycle stk[from..sp) -> stk[from], starting the path and
+ * placing the message at the first node in it that holds an expression
+ * line (a meta, category, present, applies ... line); anonymous lines are
+ * left out of the path (their item is in it). */
 static void report_cycle(struct linker *k, const uint32_t *stk, size_t from, size_t sp)
 {
 	struct ruleset *rs = k->rs;
-	char path[900];
-	size_t len = 0;
-	uint32_t at = RULES_NONE;
-	for (size_t i = from; i < sp; i++) {
-		uint8_t kind = rs->nodes[stk[i]].kind;
+	size_t n = sp - from, a = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t kind = rs->nodes[stk[from + i]].kind;
 		if (kind == RN_META || kind == RN_EXPR || kind == RN_CATEGORY) {
-			at = stk[i];
+			a = i;
 			break;
 		}
 	}
-	for (size_t i = from; i <= sp && len < sizeof(path); i++) {
-		const struct rnode *n = &rs->nodes[stk[i == sp ? from : i]];
-		if (n->name == NULL)
+	char path[900];
+	size_t len = 0;
+	const char *first = NULL;
+	for (size_t i = 0; i <= n && len < sizeof(path); i++) {
+		const char *name = i < n ? rs->nodes[stk[from + (a + i) % n]].name : first;
+		if (name == NULL)
 			continue;
-		int w = snprintf(path + len, sizeof(path) - len, "%s%s", len > 0 ? " -> " : "", n->name);
+		if (first == NULL)
+			first = name;
+		int w = snprintf(path + len, sizeof(path) - len, "%s%s", len > 0 ? " -> " : "", name);
 		if (w < 0)
 			break;
 		len += (size_t)w;
 	}
 	if (len >= sizeof(path))
 		memcpy(path + sizeof(path) - 4, "...", 4);
-	if (at == RULES_NONE)
-		at = stk[from];
-	kerr(k, rs->nodes[at].file, rs->nodes[at].line, "meta cycle: %s", path);
+	const struct rnode *at = &rs->nodes[stk[from + a]];
+	kerr(k, at->file, at->line, "meta cycle: %s", path);
 }
 
 /* Depth-first search with an explicit stack (node, next op). */

@@ -585,7 +585,12 @@ static void d_meta(struct loader *ld, const char *p)
 	char name[RULES_MAX_NAME + 1];
 	if (!take_name(ld, &p, name, U_META))
 		return;
-	rules_compile_expr(ld, p, new_rule(ld, RN_META, name));
+	uint32_t nd = new_rule(ld, RN_META, name);
+	if (*skip_ws(p) == '\0') {
+		rules_error(ld, "usage: %s", U_META);
+		p = "false";
+	}
+	rules_compile_expr(ld, p, nd);
 }
 
 static void d_describe(struct loader *ld, const char *p)
@@ -680,6 +685,10 @@ static void d_category(struct loader *ld, const char *p)
 	int k = take_choice(ld, &p, scopes, U_CATEGORY);
 	if (k < 0)
 		return;
+	if (*skip_ws(p) == '\0') {
+		rules_error(ld, "usage: %s", U_CATEGORY);
+		return;
+	}
 	if (rs->n_cats >= RULES_MAX_CATEGORIES) {
 		rules_error(ld, "too many categories (at most %u)", RULES_MAX_CATEGORIES);
 		return;
