@@ -259,6 +259,11 @@ int rules_add_op(struct ruleset *rs, uint32_t kind, uint32_t arg);
 int rules_append_u32(struct ruleset *rs, uint32_t **arr, size_t *n, size_t *cap, uint32_t v);
 char *rules_strdup(struct ruleset *rs, const char *s);
 char *rules_strndup(struct ruleset *rs, const char *s, size_t n);
+/* Compiles p[0..n) (PCRE2 options opts; \d is [0-9], see rules_load.c) and
+ * JIT-compiles it; its index, or RULES_NONE with PCRE2's message in err
+ * and the offset in *erroff (or rs->failed set on OOM). */
+uint32_t rules_add_regex(struct ruleset *rs, const char *p, size_t n, uint32_t opts,
+                         char *err, size_t errsz, size_t *erroff);
 
 /* rules_map (rules_load.c): small open-addressing string map. */
 struct rmap *rmap_new(void);

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "diag.h"
 #include "rules_int.h"
 
@@ -95,6 +96,148 @@ int rules_append_u32(struct ruleset *rs, uint32_t **arr, size_t *n, size_t *cap,
 	}
 	(*arr)[(*n)++] = v;
 	return 0;
+}
+
+/* ------------------------------------------------------------ regexes */
+
+/* Rewrites two escapes that PCRE2_UCP makes slow when they lead a
+ * pattern (PCRE2 then cannot skip ahead to a possible start and tries a
+ * full match at every character: about five times the cost):
+ *   \d, \D  become [0-9], [^0-9]: ASCII digits, which is what mail rules
+ *           mean (PCRE2 10.43 has this as PCRE2_EXTRA_ASCII_BSD; Debian 12
+ *           ships 10.42);
+ *   \s, \S  become the explicit class of the same characters UCP gives
+ *           them (HT LF VT FF CR, NEL, and the Unicode spaces).
+ * Inside a class the members are inserted; \D and \S inside a class stay.
+ * Other escapes are copied in pairs (\cX in threes); \Q...\E, (?#...)
+ * and, with the x flag, # comments are copied untouched.  NULL — use the
+ * pattern as written — when there is nothing to rewrite, when an inline
+ * (?x) makes comments ambiguous, when the scan ends inside a class, or on
+ * OOM; and if the rewritten pattern does not compile, the original runs. */
+#define UCP_SPACES "\\t\\n\\v\\f\\r \\x{85}\\x{a0}\\x{1680}\\x{180e}\\x{2000}-\\x{200a}" \
+                   "\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}"
+
+static const char *class_rewrite(char e, bool in_class)
+{
+	switch (e) {
+	case 'd': return in_class ? "0-9" : "[0-9]";
+	case 'D': return in_class ? NULL : "[^0-9]";
+	case 's': return in_class ? UCP_SPACES : "[" UCP_SPACES "]";
+	case 'S': return in_class ? NULL : "[^" UCP_SPACES "]";
+	default: return NULL;
+	}
+}
+
+static char *fast_classes(const char *p, size_t n, bool extended, size_t *outlen)
+{
+	bool any = false;
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (p[i] == '\\' && p[i + 1] != '\0' && strchr("dDsS", p[i + 1]) != NULL)
+			any = true;
+		/* An inline (?x) would turn # into a comment mid-pattern: rather
+		 * than guess where, leave such a pattern as written. */
+		if (p[i] == '(' && p[i + 1] == '?') {
+			size_t k = i + 2;
+			while (k < n && (p[k] == '-' || p[k] == '^' || (p[k] >= 'a' && p[k] <= 'z')))
+				if (p[k++] == 'x')
+					return NULL;
+		}
+	}
+	if (!any)
+		return NULL;
+	struct buf out;
+	buf_init(&out, n * 50 + 16);
+	size_t i = 0;
+	bool in_class = false, quoted = false;
+	while (i < n) {
+		char c = p[i];
+		size_t k = 1;
+		if (quoted) {
+			if (c == '\\' && i + 1 < n && p[i + 1] == 'E') {
+				quoted = false;
+				k = 2;
+			}
+		} else if (c == '\\' && i + 1 < n) {
+			const char *rep = class_rewrite(p[i + 1], in_class);
+			if (rep != NULL) {
+				buf_append(&out, rep, strlen(rep));
+				i += 2;
+				continue;
+			}
+			quoted = p[i + 1] == 'Q';
+			k = p[i + 1] == 'c' && i + 2 < n ? 3 : 2;   /* \cX: X is literal */
+		} else if (in_class) {
+			if (c == '[' && i + 1 < n && p[i + 1] == ':') {
+				const char *end = memmem(p + i + 2, n - i - 2, ":]", 2);
+				k = end != NULL ? (size_t)(end - (p + i)) + 2 : 1;
+			} else {
+				in_class = c != ']';
+			}
+		} else if (c == '[') {
+			/* "[]...]" and "[^]...]" start with a literal ']'. */
+			if (i + k < n && p[i + k] == '^')
+				k++;
+			if (i + k < n && p[i + k] == ']')
+				k++;
+			in_class = true;
+		} else if ((c == '#' && extended) ||
+		           (c == '(' && i + 2 < n && p[i + 1] == '?' && p[i + 2] == '#')) {
+			const char *end = memchr(p + i, c == '#' ? '\n' : ')', n - i);
+			k = end != NULL ? (size_t)(end - (p + i)) + 1 : n - i;
+		}
+		buf_append(&out, p + i, k);
+		i += k;
+	}
+	if (out.failed || out.truncated || in_class) {
+		buf_free(&out);
+		return NULL;
+	}
+	*outlen = out.len;
+	return buf_steal(&out);
+}
+
+static pcre2_code *compile(const char *p, size_t n, uint32_t opts, char *err, size_t errsz,
+                           size_t *erroff)
+{
+	int ec;
+	PCRE2_SIZE off;
+	pcre2_code *code = pcre2_compile((PCRE2_SPTR)p, n, opts, &ec, &off, NULL);
+	if (code == NULL && err != NULL) {
+		if (pcre2_get_error_message(ec, (PCRE2_UCHAR *)err, errsz) < 0)
+			snprintf(err, errsz, "error %d", ec);
+		*erroff = (size_t)off;
+	}
+	return code;
+}
+
+uint32_t rules_add_regex(struct ruleset *rs, const char *p, size_t n, uint32_t opts,
+                         char *err, size_t errsz, size_t *erroff)
+{
+	/* The pattern as written is compiled first, so that error offsets
+	 * are the admin's; the rewritten one is what runs. */
+	pcre2_code *code = compile(p, n, opts, err, errsz, erroff);
+	if (code == NULL)
+		return RULES_NONE;
+	size_t alen;
+	char *alt = fast_classes(p, n, (opts & PCRE2_EXTENDED) != 0, &alen);
+	if (alt != NULL) {
+		pcre2_code *c2 = compile(alt, alen, opts, NULL, 0, NULL);
+		free(alt);
+		if (c2 != NULL) {
+			pcre2_code_free(code);
+			code = c2;
+		}
+	}
+	/* JIT is an optimisation: without it (no JIT support in the library,
+	 * no executable memory) the interpreter runs the same pattern. */
+	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+	if (rules_grow((void **)&rs->re, &rs->cap_re, rs->n_re + 1, sizeof(*rs->re)) < 0) {
+		pcre2_code_free(code);
+		rs->failed = true;
+		return RULES_NONE;
+	}
+	rs->re[rs->n_re] = code;
+	return (uint32_t)rs->n_re++;
 }
 
 /* ------------------------------------------------------------ map */

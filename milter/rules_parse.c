@@ -198,27 +198,13 @@ static uint32_t take_regex(struct loader *ld, const char **pp)
 		}
 	}
 	*pp = p;
-	int err;
-	PCRE2_SIZE off;
-	pcre2_code *code = pcre2_compile((PCRE2_SPTR)start, plen, opts, &err, &off, NULL);
-	if (code == NULL) {
-		PCRE2_UCHAR emsg[256];
-		if (pcre2_get_error_message(err, emsg, sizeof(emsg)) < 0)
-			snprintf((char *)emsg, sizeof(emsg), "error %d", err);
+	char emsg[256];
+	size_t off;
+	uint32_t re = rules_add_regex(rs, start, plen, opts, emsg, sizeof(emsg), &off);
+	if (re == RULES_NONE && !rs->failed)
 		rules_error(ld, "bad regex /%.*s/: %s at offset %zu", rules_qlen(start, plen), start,
-		     (const char *)emsg, (size_t)off);
-		return RULES_NONE;
-	}
-	/* JIT is an optimisation: without it (no JIT support in the library,
-	 * no executable memory) the interpreter runs the same pattern. */
-	(void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
-	if (rules_grow((void **)&rs->re, &rs->cap_re, rs->n_re + 1, sizeof(*rs->re)) < 0) {
-		pcre2_code_free(code);
-		rs->failed = true;
-		return RULES_NONE;
-	}
-	rs->re[rs->n_re] = code;
-	return (uint32_t)rs->n_re++;
+		            emsg, off);
+	return re;
 }
 
 /* After the last argument only blanks may follow. */
