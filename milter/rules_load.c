@@ -586,7 +586,8 @@ struct ruleset *rules_load_dir(const char *dir, const struct rules_options *opt,
 		diag_error(d, dir, 0, "out of memory while loading rules");
 		return NULL;
 	}
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_names);
 	if (n == 0 && !ld.rs->failed)
 		diag_warning(d, dir, 0, "no *.rules files: the rule set is empty");
 	for (size_t i = 0; i < n && !ld.stopped && !ld.rs->failed; i++) {
