@@ -114,7 +114,8 @@ static bool label_normalise(const char *label, char *out, size_t outsz)
 	size_t n = 0;
 	for (; *label != '\0'; label++) {
 		unsigned char c = (unsigned char)*label;
-		if (c == '"' || c == '\'' || c == ' ' || c == '\t')
+		/* A caller may hand us "utf-8; format=flowed" or a CRLF. */
+		if (c == '"' || c == '\'' || c == ' ' || c == '\t' || c == ';' || c == '\r' || c == '\n')
 			break;
 		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 			  (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == ':';

@@ -42,7 +42,6 @@ struct word {
 	size_t ntext;
 };
 
-
 static bool is_wsp(char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -122,22 +121,16 @@ static int hexval(char c)
 	return -1;
 }
 
-/* Appends the decoded text of w to dst; -1 if the base64 is bad. */
+/* Appends the decoded text of w to dst; -1 (dst then holds junk) if the
+ * base64 is bad. */
 static int word_decode(const struct word *w, struct buf *dst)
 {
 	if (w->is_b) {
-		size_t before = dst->len;
 		struct decoder d;
 		decode_init(&d, DECODE_BASE64);
 		decode_feed(&d, (const unsigned char *)w->text, w->ntext, bytes_sink, dst);
 		decode_finish(&d, bytes_sink, dst);
-		if (d.errors > 0) {
-			dst->len = before;
-			if (dst->data != NULL)
-				dst->data[before] = '\0';
-			return -1;
-		}
-		return 0;
+		return d.errors > 0 ? -1 : 0;
 	}
 	for (size_t i = 0; i < w->ntext; i++) {
 		char c = w->text[i];

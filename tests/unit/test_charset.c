@@ -63,6 +63,9 @@ static const struct ccase cases[] = {
 	{ "iso_8859-15", "\xa4", 0, "\xe2\x82\xac", false, false },
 	{ "x-cp1252", "\x80", 0, "\xe2\x82\xac", false, false },
 	{ "Windows-1252", "\xf8", 0, "\xc3\xb8", false, false },
+	{ "iso-8859-1; format=flowed", "\xf8", 0, "\xc3\xb8", false, false },
+	{ "'iso-8859-15'\r\n", "\xa4", 0, "\xe2\x82\xac", false, false },
+	{ "unknown-8bit", "\xf8", 0, "\xc3\xb8", true, true },
 	{ "", "abc", 0, "abc", false, false },
 	{ NULL, "abc", 0, "abc", false, false },
 	/* us-ascii / utf-8: valid UTF-8 kept, other bytes as windows-1252 */
