@@ -42,6 +42,7 @@ struct charset_conv {
 	iconv_t cd;
 	bool unknown;
 	bool invalid;
+	bool started; /* UTF8: past the first sequence (a BOM there is dropped) */
 	unsigned char carry[CARRY_MAX];
 	size_t ncarry;
 };
@@ -113,7 +114,8 @@ static bool label_normalise(const char *label, char *out, size_t outsz)
 	size_t n = 0;
 	for (; *label != '\0'; label++) {
 		unsigned char c = (unsigned char)*label;
-		if (c == '"' || c == '\'' || c == ' ' || c == '\t')
+		/* A caller may hand us "utf-8; format=flowed" or a CRLF. */
+		if (c == '"' || c == '\'' || c == ' ' || c == '\t' || c == ';' || c == '\r' || c == '\n')
 			break;
 		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 			  (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == ':';
@@ -330,16 +332,23 @@ static size_t conv_run(struct charset_conv *c, const unsigned char *p, size_t n,
 			size_t start = i;
 			while (i < n && p[i] < 0x80)
 				i++;
+			if (i > start)
+				c->started = true;
 			out_bytes(o, p + start, i - start);
 			if (i == n)
 				break;
 			int len = utf8_seq(p + i, n - i);
-			if (len > 0) {
+			if (len == 3 && !c->started && p[i] == 0xEF && p[i + 1] == 0xBB && p[i + 2] == 0xBF) {
+				c->started = true; /* byte order mark */
+				i += 3;
+			} else if (len > 0) {
+				c->started = true;
 				out_bytes(o, p + i, (size_t)len);
 				i += (size_t)len;
 			} else if (len == 0 && !final) {
 				return i; /* wait for the rest */
 			} else {
+				c->started = true;
 				c->invalid = true;
 				out_cp1252(c, o, p[i]);
 				i++;

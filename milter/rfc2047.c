@@ -4,8 +4,8 @@
  *
  * One left-to-right pass over the value.  Every "=?" is tried as an
  * encoded word "=?charset[*lang]?B|Q?text?=" (text bounded to WORD_MAX
- * bytes, without white space); what does not parse, or whose base64 is
- * bad, stays literal.  Decoded words are held as raw bytes while the next
+ * bytes, no line breaks; spaces tolerated, as some clients write them);
+ * what does not parse, or whose base64 is bad, stays literal.  Decoded words are held as raw bytes while the next
  * thing is another word in the same charset (only white space between), so
  * a multi-byte character split across two words is joined before the
  * charset conversion; white space between adjacent words is dropped.
@@ -41,7 +41,6 @@ struct word {
 	const char *text;
 	size_t ntext;
 };
-
 
 static bool is_wsp(char c)
 {
@@ -82,15 +81,24 @@ static bool word_parse(const char *s, size_t len, size_t i, struct word *w)
 		return false;
 	p += 2;
 	size_t t = p;
+	bool has_space = false, has_start = false;
 	for (;;) {
 		if (p + 1 >= len || p - t > WORD_MAX)
 			return false;
 		if (s[p] == '?' && s[p + 1] == '=')
 			break;
-		if (is_wsp(s[p]))
+		if (s[p] == '\r' || s[p] == '\n')
 			return false;
+		if (s[p] == ' ' || s[p] == '\t')
+			has_space = true;
+		if (s[p] == '=' && s[p + 1] == '?')
+			has_start = true;
 		p++;
 	}
+	/* Some clients leave spaces in the encoded text ("Frav=E6r i dag"):
+	 * accepted unless the "word" then swallows the start of another. */
+	if (has_space && has_start)
+		return false;
 	w->text = s + t;
 	w->ntext = p - t;
 	w->end = p + 2;
@@ -113,22 +121,16 @@ static int hexval(char c)
 	return -1;
 }
 
-/* Appends the decoded text of w to dst; -1 if the base64 is bad. */
+/* Appends the decoded text of w to dst; -1 (dst then holds junk) if the
+ * base64 is bad. */
 static int word_decode(const struct word *w, struct buf *dst)
 {
 	if (w->is_b) {
-		size_t before = dst->len;
 		struct decoder d;
 		decode_init(&d, DECODE_BASE64);
 		decode_feed(&d, (const unsigned char *)w->text, w->ntext, bytes_sink, dst);
 		decode_finish(&d, bytes_sink, dst);
-		if (d.errors > 0) {
-			dst->len = before;
-			if (dst->data != NULL)
-				dst->data[before] = '\0';
-			return -1;
-		}
-		return 0;
+		return d.errors > 0 ? -1 : 0;
 	}
 	for (size_t i = 0; i < w->ntext; i++) {
 		char c = w->text[i];

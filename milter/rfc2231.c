@@ -18,7 +18,9 @@
  *      which also reads raw 8-bit as UTF-8 or windows-1252.  The RFC 2231
  *      form wins over the plain one: clients send both, the plain one
  *      being the lossy fallback.
- * Control characters in values become spaces.
+ * Control characters in values become spaces.  Exception: "boundary" is
+ * kept byte for byte (quotes and escapes removed, nothing decoded), since
+ * the MIME parser compares it with the delimiter lines in the body.
  *
  * Memory is proportional to the input.  Malformed input parses as far as
  * it can; -1 only on allocation failure (and then `out` is empty).
@@ -420,11 +422,12 @@ int mime_params_parse(const char *value, size_t len, struct mime_params *out)
 			if (strcmp(segs[j].name, name) == 0)
 				segs[j].used = true;
 		char *v;
-		if (has_2231_form(segs, n, name)) {
+		if (has_2231_form(segs, n, name))
 			v = assemble_2231(segs, n, name);
-		} else {
+		else if (strcmp(name, "boundary") == 0)
+			v = strdup(segs[k].value); /* compared with body bytes: exact */
+		else
 			v = rfc2047_decode(segs[k].value, segs[k].nvalue);
-		}
 		if (v == NULL) {
 			segs_free(segs, n);
 			free(segs);

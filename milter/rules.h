@@ -23,10 +23,12 @@ struct ruleset;
 struct rules_scratch;
 
 struct rules_options {
-	unsigned long match_limit;   /* PCRE2 match limit per test; 0 = library default */
+	unsigned long match_limit;   /* PCRE2 match (and depth) limit per test; 0 = library default */
 };
 
-/* Loads the *.rules files of dir in name order. NULL after reporting every error. */
+/* Loads the *.rules files of dir in strcmp name order (hidden files and
+ * other names ignored). NULL after reporting every error; a missing dir is
+ * an error, an empty one gives an empty rule set and a warning. */
 struct ruleset *rules_load_dir(const char *dir, const struct rules_options *opt, struct diag *d);
 /* Loads one file (tests, fuzzing). */
 struct ruleset *rules_load_file(const char *path, const struct rules_options *opt, struct diag *d);
@@ -35,15 +37,21 @@ struct ruleset *rules_load_buffer(const char *name, const char *text, size_t len
                                   const struct rules_options *opt, struct diag *d);
 void rules_free(struct ruleset *rs);
 
+/* Named rules (tests and metas). */
 size_t rules_count(const struct ruleset *rs);
-/* Short hex digest of the files' contents, for X-Support-Triage and logs. */
+/* Short hex digest of the files' contents, for X-Support-Triage and logs:
+ * 12 hex digits of FNV-1a 64 over base names and contents in load order. */
 const char *rules_hash(const struct ruleset *rs);
+/* The describe text of a rule, or NULL. */
+const char *rules_describe(const struct ruleset *rs, const char *name);
 
 struct rules_scratch *rules_scratch_new(const struct ruleset *rs);
 void rules_scratch_free(struct rules_scratch *sc);
 
 /* Evaluates and fills the verdict (verdict.h). 0 on success, -1 on an
- * internal error (the session then fails open). */
+ * internal error (the session then fails open).  With rs NULL the verdict
+ * is only initialised (rules_ran false) and 0 is returned.  Regex tests
+ * that hit the match limit count as no match (verdict.match_errors). */
 int rules_eval(const struct ruleset *rs, struct rules_scratch *sc,
                const struct facts *f, struct verdict *out);
 

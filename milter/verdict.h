@@ -42,6 +42,11 @@ struct verdict {
 	size_t n_fired;
 	bool fired_truncated;
 	bool autoreply_wanted;   /* the rules want a reply (eligibility is separate) */
+	/* Regex tests that could not run to the end — PCRE2's match or depth
+	 * limit, or text that is not valid UTF-8 — count as no match; the
+	 * session logs this once (the first rule concerned, and how many). */
+	unsigned match_errors;
+	const char *match_error_rule;
 };
 
 void verdict_init(struct verdict *v);

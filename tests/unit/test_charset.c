@@ -63,6 +63,9 @@ static const struct ccase cases[] = {
 	{ "iso_8859-15", "\xa4", 0, "\xe2\x82\xac", false, false },
 	{ "x-cp1252", "\x80", 0, "\xe2\x82\xac", false, false },
 	{ "Windows-1252", "\xf8", 0, "\xc3\xb8", false, false },
+	{ "iso-8859-1; format=flowed", "\xf8", 0, "\xc3\xb8", false, false },
+	{ "'iso-8859-15'\r\n", "\xa4", 0, "\xe2\x82\xac", false, false },
+	{ "unknown-8bit", "\xf8", 0, "\xc3\xb8", true, true },
 	{ "", "abc", 0, "abc", false, false },
 	{ NULL, "abc", 0, "abc", false, false },
 	/* us-ascii / utf-8: valid UTF-8 kept, other bytes as windows-1252 */
@@ -76,6 +79,12 @@ static const struct ccase cases[] = {
 	{ "utf-8", "\xed\xa0\x80", 0, "\xc3\xad\xc2\xa0\xe2\x82\xac", false, true }, /* surrogate */
 	{ "utf-8", "\xf4\x90\x80\x80", 0, "\xc3\xb4" FFFD "\xe2\x82\xac\xe2\x82\xac", false, true },
 	{ "utf-8", "\xf0\x9f\x98\x80!", 0, "\xf0\x9f\x98\x80!", false, false },
+	/* a byte order mark at the start is dropped, elsewhere kept */
+	{ "utf-8", "\xef\xbb\xbf" "abc", 0, "abc", false, false },
+	{ "utf-8", "a\xef\xbb\xbf", 0, "a\xef\xbb\xbf", false, false },
+	{ "utf-8", "\xef\xbb\xbf\xef\xbb\xbf", 0, "\xef\xbb\xbf", false, false },
+	{ NULL, "\xef\xbb\xbf\xe6", 0, "\xc3\xa6", false, true },
+	{ "utf-8", "\xe6\xef\xbb\xbf", 0, "\xc3\xa6\xef\xbb\xbf", false, true },
 	{ "utf-8", "a\xe2\x82", 0, "a\xc3\xa2\xe2\x80\x9a", false, true }, /* truncated at end */
 	{ "utf-8", "\x81", 0, FFFD, false, true },
 	{ "windows-1252", "\x81\x8d", 0, FFFD FFFD, false, true },

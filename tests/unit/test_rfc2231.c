@@ -31,6 +31,10 @@ static const struct {
 	  { "boundary=----=_Part_0_12.34" } },
 	{ "multipart/alternative; boundary=----=_NextPart_000", "multipart/alternative",
 	  { "boundary=----=_NextPart_000" } },
+	/* boundary: exact bytes, nothing decoded */
+	{ "multipart/mixed; boundary=\"=?utf-8?Q?x?=\"", "multipart/mixed", { "boundary==?utf-8?Q?x?=" } },
+	{ "multipart/mixed; boundary=\"b\xe6 \\\"x\"", "multipart/mixed", { "boundary=b\xe6 \"x" } },
+	{ "multipart/mixed; name=\"=?utf-8?Q?x?=\"", "multipart/mixed", { "name=x" } },
 	/* quoted strings */
 	{ "attachment; filename=\"a\\\"b\\\\c.txt\"", "attachment", { "filename=a\"b\\c.txt" } },
 	{ "attachment; filename=\"a;b=c.txt\"; size=3", "attachment", { "filename=a;b=c.txt", "size=3" } },
