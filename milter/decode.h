@@ -8,7 +8,10 @@
  * '=' ends a quantum, data after padding is decoded as a new quantum
  * (concatenated base64 happens).  quoted-printable: soft line breaks
  * removed, malformed "=XY" passed through literally, trailing white space
- * before a line break dropped (RFC 2045 6.7).
+ * before a line break dropped (RFC 2045 6.7).  Hard line breaks come out
+ * as they went in (CRLF or LF); a '=' at the very end of the part is a
+ * soft break.  `errors` counts base64 junk (not white space) and malformed
+ * QP escapes; the result never depends on where the input was cut.
  */
 #ifndef SM_DECODE_H
 #define SM_DECODE_H

@@ -13,7 +13,9 @@
 
 #include <stddef.h>
 
-/* Returns a malloc'd NUL-terminated UTF-8 string; NULL only on OOM. */
+/* Returns a malloc'd NUL-terminated UTF-8 string, one line (control
+ * characters other than tab become spaces); NULL only on OOM.  At most
+ * 4 * len + 64 bytes. */
 char *rfc2047_decode(const char *value, size_t len);
 
 #endif
