@@ -12,6 +12,10 @@
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I milter -I . \
  *     tests/fuzz/fuzz_mime.c milter/mime.c milter/decode.c milter/rfc2231.c \
  *     milter/rfc2047.c milter/charset.c milter/buf.c -o /tmp/fuzz_mime
+ * Seeds: each golden mail (tests/data/mime) and corpus mail with two
+ * leading bytes, e.g.
+ *   for f in tests/data/mime/[0-9]*.eml; do (printf 'a7'; cat "$f") > seeds/$(basename "$f"); done
+ *   /tmp/fuzz_mime -max_len=200000 -max_total_time=600 corpus seeds
  */
 #include "autoconfig.h"
 

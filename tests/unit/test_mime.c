@@ -794,6 +794,67 @@ START_TEST(test_nul_bytes)
 }
 END_TEST
 
+/* Counts data bytes and calls; what a big mail costs is one line and one
+ * header field, whatever its size. */
+struct counter {
+	size_t bytes, calls, begins, ends;
+	bool nonl;
+};
+
+static void cnt_begin(void *ctx, const struct mime_part_info *pi)
+{
+	(void)pi;
+	((struct counter *)ctx)->begins++;
+}
+
+static void cnt_data(void *ctx, const unsigned char *p, size_t n)
+{
+	struct counter *c = ctx;
+	c->bytes += n;
+	c->calls++;
+	if (memchr(p, '\n', n) != NULL)
+		c->nonl = false;
+}
+
+static void cnt_end(void *ctx)
+{
+	((struct counter *)ctx)->ends++;
+}
+
+START_TEST(test_huge_line_and_header)
+{
+	const size_t big = 8u << 20;
+	unsigned char *chunk = malloc(65536);
+	ck_assert_ptr_nonnull(chunk);
+	memset(chunk, 'a', 65536);
+	struct mime_callbacks cb = { .part_begin = cnt_begin, .part_data = cnt_data, .part_end = cnt_end };
+	struct counter c = { .nonl = true };
+	struct mime_parser *p = mime_new(&lim_default, &cb, &c);
+	mime_header(p, "Content-Type", "multipart/mixed; boundary=b");
+	static const char head[] = "--b\nX-Big: ";
+	mime_feed(p, (const unsigned char *)head, sizeof(head) - 1);
+	for (size_t i = 0; i < big; i += 65536)
+		mime_feed(p, chunk, 65536); /* an 8 MB header field */
+	static const char mid[] = "\nContent-Type: application/octet-stream\n\n";
+	mime_feed(p, (const unsigned char *)mid, sizeof(mid) - 1);
+	for (size_t i = 0; i < big; i += 65536)
+		mime_feed(p, chunk, 65536); /* an 8 MB line */
+	static const char tail[] = "\n--b--\n";
+	mime_feed(p, (const unsigned char *)tail, sizeof(tail) - 1);
+	mime_finish(p);
+	unsigned flags = mime_flags(p);
+	mime_free(p);
+	ck_assert_uint_eq(flags, MIME_TRUNC_LINE | MIME_TRUNC_HEADER);
+	ck_assert_uint_eq(c.bytes, big);
+	ck_assert(c.nonl);
+	ck_assert_uint_eq(c.begins, 2);
+	ck_assert_uint_eq(c.ends, 2);
+	/* handed on in pieces of the output buffer, not byte by byte */
+	ck_assert_uint_lt(c.calls, big / 1024);
+	free(chunk);
+}
+END_TEST
+
 static void count_begin(void *ctx, const struct mime_part_info *pi)
 {
 	(void)pi;
@@ -904,6 +965,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_header_limit);
 	tcase_add_test(tc, test_long_lines);
 	tcase_add_test(tc, test_nul_bytes);
+	tcase_add_test(tc, test_huge_line_and_header);
 	tcase_add_test(tc, test_api_edges);
 	tcase_add_test(tc, test_top_headers_folded);
 	tcase_add_test(tc, test_encoding_errors);
