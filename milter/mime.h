@@ -22,12 +22,60 @@
  * wins), CRLF or LF line ends, NUL bytes.  Beyond max_depth nested parts
  * are treated as opaque leaves; beyond max_parts parts are skipped; both
  * set a flag.  The parser never fails: every input yields events.
+ *
+ * Event order: a part's header events, then its part_begin; for a
+ * message/rfc822 part, part_begin(the rfc822 part), the enclosed
+ * message's header events (depth + 1, in_message), part_begin(the
+ * enclosed message, depth + 1, parent_type "message/rfc822"), its body
+ * and parts, part_end(enclosed), part_end(rfc822 part).  Every
+ * part_begin has exactly one part_end, innermost first.  part_data only
+ * between part_begin and part_end of a leaf.  The pointers handed to
+ * callbacks are valid only during the call.
+ *
+ * Decisions (where RFCs or real mail leave room):
+ *  - content_type is the type the parser acts on; declared_type is the
+ *    Content-Type value as written (lower-cased, without parameters), for
+ *    the record.  They differ when: the declared type is not a valid
+ *    "type/subtype" (then application/octet-stream); a multipart has no
+ *    usable boundary (empty or longer than MIME_BOUNDARY_MAX: text/plain
+ *    leaf); a multipart or message/rfc822 is nested beyond max_depth
+ *    (application/octet-stream leaf with the raw body, MIME_TRUNC_DEPTH).
+ *    An empty Content-Type counts as absent (text/plain).
+ *  - Content-Transfer-Encoding is honoured for leaves only; containers
+ *    (and containers turned opaque by the depth limit) are read as 7bit.
+ *  - part_data of text-ish leaves (every text type, and message types
+ *    read as leaves: delivery-status, partial, ...) has every line break
+ *    as "\n" (also CRLF inside base64 or quoted-printable); other leaves
+ *    in 7bit/8bit/binary keep their line ends as sent (a PNG sent as
+ *    binary stays intact).  The line break before a boundary line is not
+ *    data; at the end of input it is.
+ *  - A part header line that is neither a field, a continuation nor
+ *    empty ends the header block and is the first body line
+ *    (MIME_ERR_HEADER); an mbox "From " line opening a header block is
+ *    skipped.
+ *  - Boundary lines: "--" boundary, then only white space (delimiter) or
+ *    "--" (close; anything may follow).  The innermost exact match wins,
+ *    so an inner boundary that is a prefix of an outer one works.  A
+ *    boundary of an outer multipart closes every part inside it
+ *    (MIME_ERR_BOUNDARY for each inner multipart left unclosed).
+ *  - max_line below MIME_LINE_MIN is raised to it, so that a boundary
+ *    line is always seen whole; pieces of a longer line are cut at
+ *    multiples of max_line from the line start, whatever the chunking.
+ *  - max_parts counts part_begin events, the message itself included;
+ *    skipped parts get no events at all (also no header events), but
+ *    their boundaries are still tracked.
+ *  - Memory: the pending line, one header field, the raw Content-* values
+ *    of the part being opened (each at most max_header_size), one frame
+ *    per open container (at most max_depth), a 4 KB output buffer.
  */
 #ifndef SM_MIME_H
 #define SM_MIME_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+#define MIME_BOUNDARY_MAX 200 /* longer boundary parameters are ignored */
+#define MIME_LINE_MIN 256     /* smallest effective max_line */
 
 struct mime_limits {
 	size_t max_header_size; /* one header field; longer ones are cut */
@@ -61,6 +109,7 @@ struct mime_part_info {
 	bool in_message;            /* inside an enclosed (forwarded) message at any depth */
 	const char *parent_type;    /* container's content type, NULL at top */
 	unsigned sibling_index;     /* 0-based position within the parent multipart */
+	const char *declared_type;  /* Content-Type as written, lower-cased, no parameters; NULL when absent */
 };
 
 struct mime_callbacks {
