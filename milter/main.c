@@ -48,7 +48,7 @@ static void usage(FILE *fp)
 	        "usage: support-milter [-c FILE] [-f] [-s SOCKET]\n"
 	        "       support-milter [-c FILE] --check | --dump-config | -V\n"
 	        "       support-milter [-c FILE] -t FILE... [--from ADDR] [--rcpt ADDR]...\n"
-	        "                      [--time ISO8601] [--json] [--chunk N]\n");
+	        "                      [--time ISO8601] [--json] [--chunk N] [--show-text]\n");
 }
 
 /* An uninstalled binary (run from the build tree) reads the rules of its
@@ -269,7 +269,7 @@ static int run_milter(bool foreground, const char *socket_override)
 
 /* ------------------------------------------------------------------ main */
 
-enum { OPT_CHECK = 256, OPT_DUMP, OPT_FROM, OPT_RCPT, OPT_TIME, OPT_JSON, OPT_CHUNK, OPT_SHOW_REPLY };
+enum { OPT_CHECK = 256, OPT_DUMP, OPT_FROM, OPT_RCPT, OPT_TIME, OPT_JSON, OPT_CHUNK, OPT_SHOW_REPLY, OPT_SHOW_TEXT };
 
 int main(int argc, char **argv)
 {
@@ -288,6 +288,7 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "chunk", required_argument, NULL, OPT_CHUNK },
 		{ "show-reply", no_argument, NULL, OPT_SHOW_REPLY },
+		{ "show-text", no_argument, NULL, OPT_SHOW_TEXT },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool foreground = false, check = false, dump = false, test = false;
@@ -333,6 +334,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case OPT_SHOW_REPLY: off.show_reply = true; break;
+		case OPT_SHOW_TEXT: off.show_text = true; break;
 		default: usage(stderr); return EX_USAGE;
 		}
 	}

@@ -23,6 +23,7 @@
 #include "addr.h"
 #include "buf.h"
 #include "config.h"
+#include "facts.h"
 #include "hdr.h"
 #include "offline.h"
 #include "session.h"
@@ -362,6 +363,11 @@ static int analyse_file(const struct offline_options *o, const char *file, struc
 		const char *name, *value;
 		for (size_t i = 0; session_add(s, i, &name, &value); i++)
 			printf("  %s: %s\n", name, value);
+	}
+	if (o->show_text) {
+		const struct facts *f = session_facts(s);
+		if (f != NULL)
+			printf("--- subject\n%s\n--- body\n%s--- own\n%s--- end\n", f->subject, f->body, f->own);
 	}
 	fflush(stdout);
 	goto done;

@@ -21,6 +21,7 @@ struct offline_options {
 	bool time_set;            /* else: now */
 	bool json;
 	bool show_reply;
+	bool show_text;            /* also print the text views rules see */
 	size_t chunk;             /* body chunk size fed to the session */
 };
 
