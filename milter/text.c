@@ -410,8 +410,17 @@ static enum decision try_header_block(struct text_sink *t, unsigned depth, bool 
 			st->history = true;
 			st->attr_pending = false;
 			set_owner(st, depth, sup);
-			for (size_t k = 0; k <= i; k++)
-				emit(t, C_BODY, &t->q[k]);
+			/* The quoted header block stays readable (its Subject can
+			 * name the module), but not its date: a Sent: line is
+			 * when a mail was written, not the date a request is
+			 * about. */
+			for (size_t k = 0; k <= i; k++) {
+				const struct pline *hl = &t->q[k];
+				size_t hoff;
+				unsigned hd = quote_depth(hl->s, hl->n, &hoff);
+				if (hl->cont || hd != depth || header_field(hl->s + hoff, hl->n - hoff) != F_DATE)
+					emit(t, C_BODY, hl);
+			}
 			pop(t, i + 1);
 			return D_DONE;
 		}
@@ -462,9 +471,11 @@ static enum decision resolve_head(struct text_sink *t, bool force)
 		pop(t, 1);
 		return D_DONE;
 	}
+	/* Attribution lines ("Den 9. nov. 2026 kl. 10:12 skrev ...:") only say
+	 * who wrote what follows, and when: they are kept out of the views so
+	 * that their date is never taken for the date a request is about. */
 	if (is_attribution(c, cn)) {
 		st->history = true;
-		emit(t, classify(st, depth, false), l);
 		start_attribution(t, depth, c, cn);
 		pop(t, 1);
 		return D_DONE;
@@ -486,9 +497,6 @@ static enum decision resolve_head(struct text_sink *t, bool force)
 				memcpy(joined + cn + 1, c2, cn2);
 				if (is_attribution(joined, cn + 1 + cn2)) {
 					st->history = true;
-					enum lclass cl = classify(st, depth, false);
-					emit(t, cl, l);
-					emit(t, cl, l2);
 					start_attribution(t, depth, joined, cn + 1 + cn2);
 					pop(t, 2);
 					return D_DONE;

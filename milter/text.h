@@ -33,6 +33,9 @@
  * attribution inside the quote, the lines at its own depth); an Outlook
  * header block sets the writer of its depth until the next block,
  * separator or attribution.  Support's segments reach neither view.
+ * Attribution lines themselves, and the Sent:/Date: line of a quoted
+ * header block, reach neither view either: they tell who wrote and when,
+ * and their dates must not pass for the date a request is about.
  *
  * Lines are stored without trailing white space (U+00A0 counts as a
  * space) and without their leading '>' marks, each ending in "\n", so
