@@ -176,18 +176,21 @@ milter_start() {
 	return 0
 }
 
-# milter_stop: SIGTERM, then SIGKILL after 5 s; returns the milter's exit
-# status (0 when it was not running).
+# milter_stop: SIGTERM, then SIGKILL after 15 s (libmilter notices the
+# stop request only between its listener's select() timeouts, up to ~5 s,
+# and then waits for open sessions); returns the milter's exit status (0
+# when it was not running).
 milter_stop() {
-	local rc=0
+	local rc=0 t0=$SECONDS
 	[ -n "$MILTER_PID" ] || return 0
 	if kill -0 "$MILTER_PID" 2>/dev/null; then
 		kill -TERM "$MILTER_PID" 2>/dev/null
-		if ! wait_pid_gone "$MILTER_PID" 5; then
-			t_log "support-milter (pid $MILTER_PID) ignored SIGTERM; killing it"
+		if ! wait_pid_gone "$MILTER_PID" 15; then
+			t_log "support-milter (pid $MILTER_PID) did not exit within 15 s of SIGTERM; killing it"
 			kill -KILL "$MILTER_PID" 2>/dev/null
 		fi
 	fi
+	[ "${ITEST_VERBOSE:-0}" = 1 ] && t_log "support-milter stopped in $((SECONDS - t0)) s"
 	wait "$MILTER_PID" 2>/dev/null || rc=$?
 	MILTER_PID=
 	[ -n "$MILTER_PORT" ] && wait_port_closed "$MILTER_PORT" 5
