@@ -65,7 +65,9 @@ trap 'exit 129' HUP
 # t_tmpdir: creates the private temp dir (once) and prints nothing; sets T_TMP.
 t_tmpdir() {
 	[ -n "$T_TMP" ] && return 0
-	T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/support-milter-${T_NAME%.*}.XXXXXX") || t_bail "mktemp failed"
+	local tag=${T_NAME%.sh}
+	tag=${tag//[^A-Za-z0-9]/-}
+	T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/support-milter-$tag.XXXXXX") || t_bail "mktemp failed"
 }
 
 # t_need_exec VAR DESCRIPTION: skips unless the path in $VAR is an executable.
