@@ -1,6 +1,255 @@
-/* STUB: replaced by the module owner. */
+/*
+ * mlfi: libmilter callbacks (see mlfi.h).
+ *
+ * Protocol economy: we ask the MTA not to send what we never use
+ * (connect, HELO, unknown commands) and not to wait for our reply where
+ * we always continue (MAIL, RCPT, each header, end of headers, body
+ * chunks).  Mail with no support recipient is accepted at DATA, so the
+ * MTA sends neither its headers nor its body.  When an MTA does not offer
+ * a no-reply option we fall back to replying CONTINUE.
+ *
+ * Per connection: a small struct holding the negotiated options and the
+ * current message's session.  A session lives from MAIL to end of message
+ * or abort.
+ */
 #include "autoconfig.h"
-#include <stddef.h>
-#include <stdbool.h>
-#include "rules.h"
 
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libmilter/mfapi.h>
+
+#include "hdr.h"
+#include "log.h"
+#include "mlfi.h"
+#include "session.h"
+#include "snapshot.h"
+
+struct mlfi_conn {
+	unsigned long protocol;   /* negotiated SMFIP_* */
+	struct session *session;
+};
+
+/* What we would like the MTA to do for us; masked by what it offers. */
+#define MLFI_WANTED_PROTOCOL                                                        \
+	(SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NR_MAIL |         \
+	 SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
+
+static struct mlfi_conn *conn_of(SMFICTX *ctx)
+{
+	struct mlfi_conn *c = smfi_getpriv(ctx);
+	if (c == NULL) {
+		c = calloc(1, sizeof(*c));
+		if (c == NULL)
+			return NULL;
+		if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
+			free(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+static sfsistat reply(const struct mlfi_conn *c, unsigned long nr_flag)
+{
+	return c != NULL && (c->protocol & nr_flag) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+static void end_session(struct mlfi_conn *c)
+{
+	session_free(c->session);
+	c->session = NULL;
+}
+
+static void take_qid(SMFICTX *ctx, struct session *s)
+{
+	if (session_qid(s) != NULL)
+		return;
+	const char *qid = smfi_getsymval(ctx, "i");
+	if (qid != NULL)
+		session_set_qid(s, qid);
+}
+
+static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+                               unsigned long f2, unsigned long f3, unsigned long *pf0,
+                               unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	(void)f2;
+	(void)f3;
+	struct mlfi_conn *c = conn_of(ctx);
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS);
+	*pf1 = f1 & MLFI_WANTED_PROTOCOL;
+	*pf2 = 0;
+	*pf3 = 0;
+	if (c != NULL)
+		c->protocol = *pf1;
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct mlfi_conn *c = conn_of(ctx);
+	if (c == NULL) {
+		log_err(NULL, "out of memory: message passes unanalysed");
+		return SMFIS_ACCEPT;
+	}
+	end_session(c);
+	struct snapshot *snap = snapshot_acquire();
+	if (snap == NULL)
+		return SMFIS_ACCEPT;
+	c->session = session_new(snap);
+	snapshot_release(snap);
+	if (c->session == NULL) {
+		log_err(NULL, "out of memory: message passes unanalysed");
+		return SMFIS_ACCEPT;
+	}
+	take_qid(ctx, c->session);
+	session_set_sender(c->session, argv != NULL && argv[0] != NULL ? argv[0] : "");
+	return reply(c, SMFIP_NR_MAIL);
+}
+
+static sfsistat mlfi_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct mlfi_conn *c = smfi_getpriv(ctx);
+	if (c == NULL || c->session == NULL)
+		return reply(c, SMFIP_NR_RCPT);
+	if (argv != NULL && argv[0] != NULL)
+		session_add_rcpt(c->session, argv[0]);
+	return reply(c, SMFIP_NR_RCPT);
+}
+
+static sfsistat mlfi_data(SMFICTX *ctx)
+{
+	struct mlfi_conn *c = smfi_getpriv(ctx);
+	/* No support recipient: nothing to do, and nothing more to read. */
+	if (c == NULL || c->session == NULL || !session_is_support(c->session)) {
+		if (c != NULL)
+			end_session(c);
+		return SMFIS_ACCEPT;
+	}
+	take_qid(ctx, c->session);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct mlfi_conn *c = smfi_getpriv(ctx);
+	if (c != NULL && c->session != NULL)
+		session_header(c->session, name, value);
+	return reply(c, SMFIP_NR_HDR);
+}
+
+static sfsistat mlfi_eoh(SMFICTX *ctx)
+{
+	struct mlfi_conn *c = smfi_getpriv(ctx);
+	if (c != NULL && c->session != NULL) {
+		take_qid(ctx, c->session);
+		session_end_headers(c->session);
+	}
+	return reply(c, SMFIP_NR_EOH);
+}
+
+static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
+{
+	struct mlfi_conn *c = smfi_getpriv(ctx);
+	if (c != NULL && c->session != NULL)
+		session_body(c->session, chunk, len);
+	return reply(c, SMFIP_NR_BODY);
+}
+
+static sfsistat mlfi_eom(SMFICTX *ctx)
+{
+	struct mlfi_conn *c = smfi_getpriv(ctx);
+	if (c == NULL || c->session == NULL)
+		return SMFIS_ACCEPT;
+	struct session *s = c->session;
+	take_qid(ctx, s);
+	session_finish(s);
+
+	bool logged = false;
+	struct hdr_removal rm;
+	for (size_t i = 0; session_removal(s, i, &rm); i++) {
+		if (smfi_chgheader(ctx, (char *)rm.name, rm.index, NULL) != MI_SUCCESS && !logged) {
+			log_err(session_qid(s), "could not remove header %s[%d]", rm.name, rm.index);
+			logged = true;
+		}
+	}
+	const char *name, *value;
+	for (size_t i = 0; session_add(s, i, &name, &value); i++) {
+		if (smfi_addheader(ctx, (char *)name, (char *)value) != MI_SUCCESS && !logged) {
+			log_err(session_qid(s), "could not add header %s", name);
+			logged = true;
+		}
+	}
+	end_session(c);
+	return SMFIS_ACCEPT;
+}
+
+static sfsistat mlfi_abort(SMFICTX *ctx)
+{
+	struct mlfi_conn *c = smfi_getpriv(ctx);
+	if (c != NULL)
+		end_session(c);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat mlfi_close(SMFICTX *ctx)
+{
+	struct mlfi_conn *c = smfi_getpriv(ctx);
+	if (c != NULL) {
+		end_session(c);
+		free(c);
+		smfi_setpriv(ctx, NULL);
+	}
+	return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc mlfi_desc = {
+	.xxfi_name = "support-milter",
+	.xxfi_version = SMFI_VERSION,
+	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
+	.xxfi_envfrom = mlfi_envfrom,
+	.xxfi_envrcpt = mlfi_envrcpt,
+	.xxfi_header = mlfi_header,
+	.xxfi_eoh = mlfi_eoh,
+	.xxfi_body = mlfi_body,
+	.xxfi_eom = mlfi_eom,
+	.xxfi_abort = mlfi_abort,
+	.xxfi_close = mlfi_close,
+	.xxfi_data = mlfi_data,
+	.xxfi_negotiate = mlfi_negotiate,
+};
+
+int mlfi_setup(const char *socket, long timeout_seconds)
+{
+	if (smfi_setconn((char *)socket) != MI_SUCCESS) {
+		log_err(NULL, "invalid milter socket %s", socket);
+		return -1;
+	}
+	if (smfi_settimeout((int)timeout_seconds) != MI_SUCCESS) {
+		log_err(NULL, "invalid milter timeout %ld", timeout_seconds);
+		return -1;
+	}
+	if (smfi_register(mlfi_desc) != MI_SUCCESS) {
+		log_err(NULL, "smfi_register failed");
+		return -1;
+	}
+	/* true: remove a unix socket file left behind by a crash. */
+	if (smfi_opensocket(true) != MI_SUCCESS) {
+		log_err(NULL, "cannot open milter socket %s: %s", socket, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int mlfi_run(void)
+{
+	return smfi_main() == MI_SUCCESS ? 0 : -1;
+}
+
+void mlfi_stop(void)
+{
+	smfi_stop();
+}

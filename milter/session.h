@@ -58,6 +58,8 @@ const struct facts *session_facts(const struct session *s);
 const struct verdict *session_verdict(const struct session *s);
 struct snapshot *session_snapshot(const struct session *s);
 
-/* The one key=value summary log line (called by session_finish). */
+/* Appends the offline mode's JSON object for this message. */
+struct buf;
+void session_report(const struct session *s, const char *file, struct buf *out);
 
 #endif

@@ -26,10 +26,16 @@ struct snapshot {
  * optional) and the rules it names.  NULL after reporting every error. */
 struct snapshot *snapshot_load(const char *config_path, bool config_optional, struct diag *d);
 
+/* Where an uninstalled binary finds rules when the compiled-in default
+ * RulesDir does not exist (set by main). */
+void snapshot_set_fallback_rules_dir(const char *dir);
+
 /* Makes s the current snapshot (takes the caller's reference). */
 void snapshot_install(struct snapshot *s);
 /* A new reference to the current snapshot; NULL if none installed. */
 struct snapshot *snapshot_acquire(void);
+/* Another reference to a snapshot the caller already holds. */
+void snapshot_ref(struct snapshot *s);
 void snapshot_release(struct snapshot *s);
 /* Drops the installed snapshot (shutdown). */
 void snapshot_shutdown(void);

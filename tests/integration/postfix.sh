@@ -31,6 +31,8 @@ T_NAME=postfix.sh
 : "${SUPPORT_MILTER:=$top_builddir/milter/support-milter}"
 # shellcheck source=../lib/common.sh
 . "$top_srcdir/tests/lib/common.sh"
+# shellcheck source=../lib/itest.sh
+. "$top_srcdir/tests/lib/itest.sh"
 # shellcheck source=../lib/postfix.sh
 . "$top_srcdir/tests/lib/postfix.sh"
 
@@ -95,22 +97,22 @@ values() {
 check_delivery() {
 	local c=$1 sent=$2 got=$3 first
 	if cmp -s <(body "$sent") <(body "$got"); then
-		t_ok "($c) body delivered byte-identical to the body sent"
+		ok "($c) body delivered byte-identical to the body sent"
 	else
-		t_fail "($c) body differs from the body sent:"
+		not_ok "($c) body differs from the body sent:"
 		diff <(body "$sent") <(body "$got") | head -n 20 | sed 's/^/  | /'
 	fi
 	first=$(fields "$got" | head -n 1)
 	case $first in
 	Received:*"by itest.localhost (Postfix)"*)
-		t_ok "($c) Postfix added its Received field on top" ;;
+		ok "($c) Postfix added its Received field on top" ;;
 	*)
-		t_fail "($c) first delivered field is not our Postfix's Received: $first" ;;
+		not_ok "($c) first delivered field is not our Postfix's Received: $first" ;;
 	esac
 	if diff <(fields "$sent" | not_ours) <(fields "$got" | sed 1d | not_ours) >"$T_TMP/hdiff" 2>&1; then
-		t_ok "($c) every other header field intact and in order (folding included)"
+		ok "($c) every other header field intact and in order (folding included)"
 	else
-		t_fail "($c) header fields other than X-Support-* changed (< sent, > delivered):"
+		not_ok "($c) header fields other than X-Support-* changed (< sent, > delivered):"
 		head -n 20 "$T_TMP/hdiff" | sed 's/^/  | /'
 	fi
 }
@@ -121,41 +123,41 @@ check_ours() {
 	hdrs=$(fields "$got" | ours)
 	for name in X-Support-Hours X-Support-Peak X-Support-Triage; do
 		n=$(printf '%s\n' "$hdrs" | values "$name" | wc -l)
-		if [ "$n" -eq 1 ]; then t_ok "($c) $name added once"; else t_fail "($c) $name present $n times (want 1)"; fi
+		if [ "$n" -eq 1 ]; then ok "($c) $name added once"; else not_ok "($c) $name present $n times (want 1)"; fi
 	done
 	v=$(printf '%s\n' "$hdrs" | values X-Support-Hours | head -n 1)
-	t_check "($c) X-Support-Hours is open|closed (got '$v')" grep -Eqx 'open|closed' <<<"$v"
+	check "($c) X-Support-Hours is open|closed (got '$v')" grep -Eqx 'open|closed' <<<"$v"
 	v=$(printf '%s\n' "$hdrs" | values X-Support-Peak | head -n 1)
-	t_check "($c) X-Support-Peak is yes|no (got '$v')" grep -Eqx 'yes|no' <<<"$v"
+	check "($c) X-Support-Peak is yes|no (got '$v')" grep -Eqx 'yes|no' <<<"$v"
 	v=$(printf '%s\n' "$hdrs" | values X-Support-Triage | head -n 1)
-	t_check "($c) X-Support-Triage names support-milter/VERSION (got '$v')" grep -Eq 'support-milter/[0-9]' <<<"$v"
-	t_check "($c) X-Support-Triage carries the queue id $qid" grep -Fq "$qid" <<<"$v"
+	check "($c) X-Support-Triage names support-milter/VERSION (got '$v')" grep -Eq 'support-milter/[0-9]' <<<"$v"
+	check "($c) X-Support-Triage carries the queue id $qid" grep -Fq "$qid" <<<"$v"
 
 	# The others are optional here (rules decide), but when present they
 	# must be well-formed and not repeated.
 	v=$(printf '%s\n' "$hdrs" | values X-Support-Priority)
 	if [ -n "$v" ]; then
-		t_check "($c) X-Support-Priority, when added, is one of high|normal|low (got '$v')" grep -Eqx 'high|normal|low' <<<"$v"
+		check "($c) X-Support-Priority, when added, is one of high|normal|low (got '$v')" grep -Eqx 'high|normal|low' <<<"$v"
 	fi
 	v=$(printf '%s\n' "$hdrs" | values X-Support-Scope)
 	if [ -n "$v" ]; then
-		t_check "($c) X-Support-Scope, when added, is in-scope|out-of-scope (got '$v')" grep -Eqx 'in-scope|out-of-scope' <<<"$v"
+		check "($c) X-Support-Scope, when added, is in-scope|out-of-scope (got '$v')" grep -Eqx 'in-scope|out-of-scope' <<<"$v"
 	fi
 	# Ours are appended (spec §4): every X-Support-* field comes after the
 	# last other field, so a surviving forged one (they are interleaved in
 	# the test mails) shows up here.
 	n=$(fields "$got" | awk 'tolower($0) ~ /^x-support-/ { seen = 1; next } seen { bad++ } END { print bad + 0 }')
-	t_check "($c) X-Support-* fields only at the end of the header ($n other fields after one)" test "$n" -eq 0
+	check "($c) X-Support-* fields only at the end of the header ($n other fields after one)" test "$n" -eq 0
 	v=$(printf '%s\n' "$hdrs" | sed 's/:.*//' | tr 'A-Z' 'a-z' | sort | uniq -d)
-	t_check "($c) no X-Support-* field added twice${v:+ (repeated: $v)}" test -z "$v"
+	check "($c) no X-Support-* field added twice${v:+ (repeated: $v)}" test -z "$v"
 	# Spec §4: ASCII, folded at 78 columns, no bare CR.
 	if printf '%s\n' "$hdrs" | sed 's/\\n/\n/g' | LC_ALL=C grep -q '[^ -~	]'; then
-		t_fail "($c) our header fields contain non-ASCII or control bytes"
+		not_ok "($c) our header fields contain non-ASCII or control bytes"
 	else
-		t_ok "($c) our header fields are printable ASCII"
+		ok "($c) our header fields are printable ASCII"
 	fi
 	n=$(printf '%s\n' "$hdrs" | sed 's/\\n/\n/g' | awk 'length($0) > 78' | wc -l)
-	t_check "($c) our header lines are at most 78 columns ($n longer)" test "$n" -eq 0
+	check "($c) our header lines are at most 78 columns ($n longer)" test "$n" -eq 0
 }
 
 # send CASE RCPT(S) FILE: sends, waits for the delivery to the last
@@ -165,7 +167,7 @@ send() {
 	last=${rcpts##*,}
 	QID=$(pf_send "$SENDER" "$rcpts" "$file") || t_bail "($c) swaks could not send $file"
 	GOT=$(pf_wait_file "$last" "$QID" 20) || t_bail "($c) $QID not delivered to $last"
-	t_ok "($c) $(basename "$file") to $rcpts delivered (queue id $QID)"
+	ok "($c) $(basename "$file") to $rcpts delivered (queue id $QID)"
 }
 
 # ------------------------------------------------------------ (a)
@@ -179,7 +181,7 @@ t_log "(b) mail to another address"
 send b someone@example.com "$DATA/other.eml"
 check_delivery b "$DATA/other.eml" "$GOT"
 n=$(fields "$GOT" | ours | wc -l)
-t_check "(b) no X-Support-* field at all ($n found)" test "$n" -eq 0
+check "(b) no X-Support-* field at all ($n found)" test "$n" -eq 0
 
 # ------------------------------------------------------------ (c)
 t_log "(c) support mail with forged X-Support-Priority fields"
@@ -187,11 +189,11 @@ send c "$SUPPORT" "$DATA/forged.eml"
 check_delivery c "$DATA/forged.eml" "$GOT"
 check_ours c "$GOT" "$QID"
 n=$(fields "$GOT" | grep -Eci 'forged-(lowercase|uppercase)|folded onto' || :)
-t_check "(c) the forged lower/upper-case and folded X-Support-Priority fields are gone ($n left)" test "$n" -eq 0
+check "(c) the forged lower/upper-case and folded X-Support-Priority fields are gone ($n left)" test "$n" -eq 0
 n=$(fields "$GOT" | values X-Support-Priority | wc -l)
-t_check "(c) at most one X-Support-Priority left, ours ($n found)" test "$n" -le 1
+check "(c) at most one X-Support-Priority left, ours ($n found)" test "$n" -le 1
 n=$(fields "$GOT" | sed 1d | grep -c '^Received:' || :)
-t_check "(c) the sender's own Received field kept" test "$n" -eq 1
+check "(c) the sender's own Received field kept" test "$n" -eq 1
 
 # ------------------------------------------------------------ (e)
 t_log "(e) support address in other case with +detail"
@@ -204,35 +206,35 @@ t_log "(f) one transaction for another address, then the support address"
 send f "someone@example.com,$SUPPORT" "$DATA/support.eml"
 GOT_OTHER=$(pf_wait_file someone@example.com "$QID" 20) || t_bail "(f) $QID not delivered to someone@example.com"
 check_ours f "$GOT" "$QID"
-t_check "(f) both recipients got the same message" cmp -s "$GOT" "$GOT_OTHER"
+check "(f) both recipients got the same message" cmp -s "$GOT" "$GOT_OTHER"
 
 # ------------------------------------------------------------ milter health
 if grep -Ei 'warning: .*milter' "$T_TMP/pf/maillog" >"$T_TMP/milter-warnings"; then
-	t_fail "Postfix logged milter warnings while the milter ran:"
+	not_ok "Postfix logged milter warnings while the milter ran:"
 	sed 's/^/  | /' "$T_TMP/milter-warnings" | head -n 10
 else
-	t_ok "Postfix logged no milter warning while the milter ran"
+	ok "Postfix logged no milter warning while the milter ran"
 fi
-t_check "support-milter still running after (a)-(f)" kill -0 "$MILTER_PID"
+check "support-milter still running after (a)-(f)" kill -0 "$MILTER_PID"
 milter_stop
 rc=$?
-t_check "support-milter exited 0 on SIGTERM (status $rc)" test "$rc" -eq 0
+check "support-milter exited 0 on SIGTERM (status $rc)" test "$rc" -eq 0
 
 # ------------------------------------------------------------ (d)
 t_log "(d) support mail while the milter is stopped"
 send d "$SUPPORT" "$DATA/forged.eml"
 check_delivery d "$DATA/forged.eml" "$GOT"
 if diff <(fields "$DATA/forged.eml") <(fields "$GOT" | sed 1d) >"$T_TMP/hdiff" 2>&1; then
-	t_ok "(d) delivered untouched: header = sent header + Received (forged fields still there)"
+	ok "(d) delivered untouched: header = sent header + Received (forged fields still there)"
 else
-	t_fail "(d) header changed although the milter was down:"
+	not_ok "(d) header changed although the milter was down:"
 	head -n 20 "$T_TMP/hdiff" | sed 's/^/  | /'
 fi
-t_check "(d) Postfix logged the milter as unreachable" \
+check "(d) Postfix logged the milter as unreachable" \
 	grep -Eq "warning: .*127\.0\.0\.1:$MPORT.*(refused|Connection)" "$T_TMP/pf/maillog"
 
-if [ "$T_FAILS" -gt 0 ]; then
+if [ "$t_failures" -gt 0 ]; then
 	t_log "support-milter log (last 40 lines):"
 	tail -n 40 "$T_TMP/milter.log" | sed 's/^/  | /'
 fi
-t_done
+done_testing

@@ -1,5 +1,5 @@
 # tests/lib/postfix.sh: a private, throw-away Postfix instance on loopback
-# (bash, sourced after common.sh).
+# (bash, sourced after common.sh and itest.sh).
 #
 #   pf_start DIR PORT [main.cf lines...]   build and start it under DIR
 #   pf_send FROM TO FILE [swaks args...]   send FILE byte-exact; prints queue id
@@ -292,10 +292,10 @@ pf_wait_file() {
 pf_require() {
 	t_need_exec POSTFIX "postfix"
 	t_need_exec SWAKS "swaks"
-	[ "$(id -u)" = 0 ] || t_skip "not root: a private Postfix instance needs root (postfix start)"
-	getent passwd postfix >/dev/null || t_skip "no postfix user (mail_owner)"
-	getent group postdrop >/dev/null || t_skip "no postdrop group"
-	getent passwd nobody >/dev/null || t_skip "no nobody user (pipe delivery)"
-	command -v perl >/dev/null || t_skip "perl not found"
-	command -v timeout >/dev/null || t_skip "timeout(1) not found"
+	[ "$(id -u)" = 0 ] || skip_all "not root: a private Postfix instance needs root (postfix start)"
+	getent passwd postfix >/dev/null || skip_all "no postfix user (mail_owner)"
+	getent group postdrop >/dev/null || skip_all "no postdrop group"
+	getent passwd nobody >/dev/null || skip_all "no nobody user (pipe delivery)"
+	command -v perl >/dev/null || skip_all "perl not found"
+	command -v timeout >/dev/null || skip_all "timeout(1) not found"
 }

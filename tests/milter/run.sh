@@ -21,10 +21,12 @@ T_NAME=milter/run.sh
 : "${SUPPORT_MILTER:=$top_builddir/milter/support-milter}"
 # shellcheck source=../lib/common.sh
 . "$top_srcdir/tests/lib/common.sh"
+# shellcheck source=../lib/itest.sh
+. "$top_srcdir/tests/lib/itest.sh"
 
 t_need_exec MILTERTEST "miltertest"
 t_need_exec SUPPORT_MILTER "the support-milter binary"
-command -v timeout >/dev/null || t_skip "timeout(1) not found"
+command -v timeout >/dev/null || skip_all "timeout(1) not found"
 
 t_tmpdir
 t_at_exit milter_stop
@@ -40,18 +42,18 @@ for s in $scripts; do
 	timeout 60 "$MILTERTEST" -D "socket=inet:$MPORT@127.0.0.1" \
 		-D "libdir=$top_srcdir/tests/milter" -s "$top_srcdir/tests/milter/$s" >"$T_TMP/out" 2>&1 || rc=$?
 	sed 's/^/  /' "$T_TMP/out"
-	if [ "$rc" -eq 0 ]; then t_ok "$s"; else t_fail "$s (miltertest exit status $rc)"; fi
+	if [ "$rc" -eq 0 ]; then ok "$s"; else not_ok "$s (miltertest exit status $rc)"; fi
 	if ! kill -0 "$MILTER_PID" 2>/dev/null; then
-		t_fail "support-milter died during $s"
+		not_ok "support-milter died during $s"
 		break
 	fi
 done
 
 milter_stop
 rc=$?
-t_check "support-milter exited 0 on SIGTERM (status $rc)" test "$rc" -eq 0
-if [ "$T_FAILS" -gt 0 ]; then
+check "support-milter exited 0 on SIGTERM (status $rc)" test "$rc" -eq 0
+if [ "$t_failures" -gt 0 ]; then
 	t_log "support-milter log (last 40 lines):"
 	tail -n 40 "$T_TMP/milter.log" | sed 's/^/  | /'
 fi
-t_done
+done_testing
