@@ -137,6 +137,11 @@ function T.send(conn, msg)
 		call("mt.rcptto", mt.rcptto(conn, "<" .. r .. ">"))
 		if reply(conn, "RCPT TO " .. r) == "accept" then return "rcpt" end
 	end
+	-- miltertest does not fill in DATA by itself; real MTAs send it.
+	if not mt.test_option(conn, SMFIP_NODATA) then
+		call("mt.data", mt.data(conn))
+		if reply(conn, "DATA") == "accept" then return "data" end
+	end
 	if not mt.test_option(conn, SMFIP_NOHDRS) then
 		for _, h in ipairs(msg.headers) do
 			call("mt.header(" .. h[1] .. ")", mt.header(conn, h[1], h[2]))
