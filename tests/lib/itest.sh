@@ -143,20 +143,32 @@ milter_write_conf() {
 }
 
 # milter_start CONF PORT LOG: runs "$SUPPORT_MILTER" -f -c CONF in the
-# background, stderr (its log in foreground mode) to LOG, and waits for the
-# port.  Returns 1 (after printing the log) when it does not come up.
+# background, stderr (its log in foreground mode) to LOG, and waits (10 s
+# at most, less if it exits) for the port.  Returns 1 (after printing its
+# exit status and log) when it does not come up.
 milter_start() {
-	local conf=$1 port=$2 log=$3
+	local conf=$1 port=$2 log=$3 deadline=$((SECONDS + 10)) rc
 	MILTER_PORT=$port
 	MILTER_LOG=$log
 	"$SUPPORT_MILTER" -f -c "$conf" >>"$log" 2>&1 </dev/null &
 	MILTER_PID=$!
-	if ! wait_port "$port" 10 || ! kill -0 "$MILTER_PID" 2>/dev/null; then
-		t_log "support-milter did not come up on port $port; its log:"
-		sed 's/^/  | /' "$log"
-		milter_stop
-		return 1
-	fi
+	while ! port_in_use "$port"; do
+		if ! kill -0 "$MILTER_PID" 2>/dev/null; then
+			rc=0
+			wait "$MILTER_PID" 2>/dev/null || rc=$?
+			MILTER_PID=
+			t_log "support-milter exited with status $rc before listening on port $port; its log:"
+			sed 's/^/  | /' "$log"
+			return 1
+		fi
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			t_log "support-milter did not listen on port $port within 10 s; its log:"
+			sed 's/^/  | /' "$log"
+			milter_stop
+			return 1
+		fi
+		sleep 0.1
+	done
 	return 0
 }
 
