@@ -29,11 +29,11 @@ T_NAME=postfix.sh
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 : "${SUPPORT_MILTER:=$top_builddir/milter/support-milter}"
-# shellcheck source=../lib/common.sh
+# shellcheck source=tests/lib/common.sh
 . "$top_srcdir/tests/lib/common.sh"
-# shellcheck source=../lib/itest.sh
+# shellcheck source=tests/lib/itest.sh
 . "$top_srcdir/tests/lib/itest.sh"
-# shellcheck source=../lib/postfix.sh
+# shellcheck source=tests/lib/postfix.sh
 . "$top_srcdir/tests/lib/postfix.sh"
 
 pf_require
@@ -148,7 +148,7 @@ check_ours() {
 	# the test mails) shows up here.
 	n=$(fields "$got" | awk 'tolower($0) ~ /^x-support-/ { seen = 1; next } seen { bad++ } END { print bad + 0 }')
 	check "($c) X-Support-* fields only at the end of the header ($n other fields after one)" test "$n" -eq 0
-	v=$(printf '%s\n' "$hdrs" | sed 's/:.*//' | tr 'A-Z' 'a-z' | sort | uniq -d)
+	v=$(printf '%s\n' "$hdrs" | sed 's/:.*//' | tr '[:upper:]' '[:lower:]' | sort | uniq -d)
 	check "($c) no X-Support-* field added twice${v:+ (repeated: $v)}" test -z "$v"
 	# Spec §4: ASCII, folded at 78 columns, no bare CR.
 	if printf '%s\n' "$hdrs" | sed 's/\\n/\n/g' | LC_ALL=C grep -q '[^ -~	]'; then
@@ -235,6 +235,6 @@ check "(d) Postfix logged the milter as unreachable" \
 
 if [ "$t_failures" -gt 0 ]; then
 	t_log "support-milter log (last 40 lines):"
-	tail -n 40 "$T_TMP/milter.log" | sed 's/^/  | /'
+	tail -n 40 "$MILTER_LOG" | sed 's/^/  | /'
 fi
 done_testing

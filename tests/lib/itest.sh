@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/lib/itest.sh: helpers for the tests that run support-milter as a
 # daemon (bash, sourced after common.sh, whose ok/not_ok/check/skip_all/
 # done_testing they use for reporting).

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/lib/postfix.sh: a private, throw-away Postfix instance on loopback
 # (bash, sourced after common.sh and itest.sh).
 #
@@ -267,7 +268,7 @@ pf_wait_delivered() {
 # lower-cased), returns 1 if it is not there.
 pf_delivered() {
 	local f
-	f=$PF_DIR/mail/$(printf '%s' "$1" | tr 'A-Z' 'a-z')/$2
+	f=$PF_DIR/mail/$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]')/$2
 	[ -f "$f" ] || return 1
 	printf '%s\n' "$f"
 }

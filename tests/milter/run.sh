@@ -19,9 +19,9 @@ T_NAME=milter/run.sh
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 : "${SUPPORT_MILTER:=$top_builddir/milter/support-milter}"
-# shellcheck source=../lib/common.sh
+# shellcheck source=tests/lib/common.sh
 . "$top_srcdir/tests/lib/common.sh"
-# shellcheck source=../lib/itest.sh
+# shellcheck source=tests/lib/itest.sh
 . "$top_srcdir/tests/lib/itest.sh"
 
 t_need_exec MILTERTEST "miltertest"
@@ -54,6 +54,6 @@ rc=$?
 check "support-milter exited 0 on SIGTERM (status $rc)" test "$rc" -eq 0
 if [ "$t_failures" -gt 0 ]; then
 	t_log "support-milter log (last 40 lines):"
-	tail -n 40 "$T_TMP/milter.log" | sed 's/^/  | /'
+	tail -n 40 "$MILTER_LOG" | sed 's/^/  | /'
 fi
 done_testing
