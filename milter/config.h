@@ -8,8 +8,10 @@
  *
  * Loading never stops at the first error: every bad line is reported
  * through the diag as "file:line: message", and the result is NULL if
- * there was any.  A loaded config is immutable; sessions pin it through
- * the snapshot (snapshot.h).
+ * there was any.  Warnings (a non-repeatable key set twice: the last one
+ * wins; a "#" that looks like a trailing comment) do not fail the load.
+ * A loaded config is immutable; sessions pin it through the snapshot
+ * (snapshot.h).
  */
 #ifndef SM_CONFIG_H
 #define SM_CONFIG_H
@@ -63,15 +65,23 @@ struct config {
 	long regex_match_limit;     /* PCRE2 match limit per regex test */
 
 	/* Redis counters */
-	char *redis_server;         /* "" = no counters; host:port or /path/to/socket */
-	char *redis_password;
+	char *redis_server;         /* "" = no counters; host:port or /path/to/socket
+	                             * (config_parse_redis_server splits it) */
+	char *redis_password;       /* "" = no AUTH */
 	long redis_database;
 	long redis_timeout;         /* milliseconds */
 	char *redis_key_prefix;
+	long redis_queue_size;      /* counter increments kept while Redis is unreachable */
 
 	/* auto-reply */
 	bool auto_reply;
 	char *sendmail_command;
+	char **sendmail_argv;       /* sendmail_command split at blanks; NULL-terminated,
+	                             * argv[0] is an absolute path */
+	long sendmail_timeout;      /* seconds before a sendmail run is killed */
+	long auto_reply_interval;   /* seconds: at most one auto-reply per sender per interval */
+	long auto_reply_queue_size; /* replies waiting for the sender thread; more are dropped */
+	long auto_reply_senders;    /* senders remembered in-process when Redis is unavailable */
 
 	/* logging */
 	int log_level;              /* enum log_level */
@@ -85,13 +95,24 @@ struct config *config_defaults(struct diag *d);
 struct config *config_load(const char *path, struct diag *d);
 void config_free(struct config *cfg);
 
-/* The table's keys, for the docs test and --dump-config. */
+/* The table's keys, for the docs test and --dump-config (NULL past the end). */
 size_t config_key_count(void);
 const char *config_key_name(size_t i);
+/* The key's default as it is written in the file (repeatable keys: the
+ * values separated by newlines; "" for an empty default), and its
+ * one-line description. NULL past the end. */
+const char *config_key_default(size_t i);
+const char *config_key_description(size_t i);
 /* Prints every key with its value in the file format (postconf -n style). */
 void config_dump(const struct config *cfg, FILE *fp);
 
 /* Is addr (bare) one of the support addresses (case-insensitive, +detail)? */
 bool config_is_support_address(const struct config *cfg, const char *addr);
+
+/* Splits a RedisServer value: "host", "host:port", "[v6addr]:port" (port
+ * 6379 when omitted) or "/path/to/socket" (host = the path, port = 0).
+ * 0 on success; -1 with a message in err. */
+int config_parse_redis_server(const char *s, char *host, size_t hostsz, int *port,
+                              char *err, size_t errsz);
 
 #endif

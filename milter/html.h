@@ -21,6 +21,11 @@ typedef void (*html_sink)(void *ctx, const char *text, size_t n);
 struct html_reducer *html_new(void);
 void html_free(struct html_reducer *h);
 void html_feed(struct html_reducer *h, const char *p, size_t n, html_sink out, void *ctx);
+/* Flushes what is pending (an unfinished entity is emitted literally; an
+ * unfinished tag or comment is dropped) and resets the reducer, so it can
+ * be used for the next part. */
 void html_finish(struct html_reducer *h, html_sink out, void *ctx);
+/* Forgets all state (as after html_new) without emitting anything. */
+void html_reset(struct html_reducer *h);
 
 #endif

@@ -13,16 +13,33 @@
  *         quoted-history marker, without "> " lines and without forwarded
  *         messages.
  *
- * Quoted-history markers: "> " lines; "-----Original Message-----" and
- * "-----Oprindelig meddelelse-----"; Outlook's "From:/Fra: ... Sent:/Sendt:
- * ... To:/Til: ... Subject:/Emne:" block; "Den ... skrev ...:"; Gmail's
- * Danish "... kl. 14:05 skrev ...:" even when wrapped over two lines;
- * "On ... wrote:"; "---------- Forwarded message ---------" /
- * "Videresendt meddelelse".
+ * Quoted-history markers: "> " lines (any number of '>', also ">" alone,
+ * and HTML <blockquote>); "-----Original Message-----" and
+ * "-----Oprindelig meddelelse-----" (any dashes, any case); Outlook's
+ * "From:/Fra: ... Sent:/Sendt: ... To:/Til: ... Subject:/Emne:" block
+ * (Date:/Dato: may stand for Sent, Cc: and the like may come between,
+ * any order, also inside '>' quotes, also without a separator line);
+ * "Den ... skrev ...:"; Gmail's Danish "... kl. 14:05 skrev ...:" even
+ * when wrapped over two lines; "On ... wrote:" (also wrapped);
+ * "---------- Forwarded message ---------" / "Videresendt meddelelse" /
+ * "Begin forwarded message:".  Text after the first marker never returns
+ * to own (bottom-posting is rare with this audience; it still counts in
+ * body).  The sig-dash line "-- " is no marker: the signature (e.g.
+ * "Logget ind som: X") stays in both views.
  *
- * Lines are stored without trailing white space, joined by "\n".  When a
- * view reaches max_size, further text is dropped and `truncated` set.
- * In a multipart/alternative, an HTML part is skipped when a plain-text
+ * Who wrote a quoted segment: an attribution naming an address for which
+ * is_support() holds makes the '>' lines one level deeper that follow it
+ * support's (or, when the next text is not deeper, e.g. Apple Mail's
+ * attribution inside the quote, the lines at its own depth); an Outlook
+ * header block sets the writer of its depth until the next block,
+ * separator or attribution.  Support's segments reach neither view.
+ *
+ * Lines are stored without trailing white space (U+00A0 counts as a
+ * space) and without their leading '>' marks, each ending in "\n", so
+ * the last line of one part never glues to the next.  Lines longer than
+ * 2 KiB are split.  When a view reaches max_size, further text is dropped
+ * (cut at a character boundary) and `truncated` set.  In a
+ * multipart/alternative, an HTML part is skipped when a plain-text
  * sibling was already taken (same words twice only costs space).
  */
 #ifndef SM_TEXT_H
@@ -46,7 +63,10 @@ struct text_sink *text_new(size_t max_size,
 void text_free(struct text_sink *t);
 
 /* Adds a header-derived line (the Subject, a forwarded mail's Subject)
- * to body (and to own when own is true). */
+ * to body (and to own when own is true).  A line "From: ..." added with
+ * own false announces the forwarded mail whose parts follow: when it
+ * names a support address, that mail's own text is support's (in
+ * neither view; what it quotes from the customer still counts). */
 void text_add_line(struct text_sink *t, const char *utf8, size_t n, bool own);
 
 void text_part_begin(struct text_sink *t, const struct text_part *part);

@@ -1,0 +1,31 @@
+#!/bin/sh
+# tests/fuzz/run.sh TARGET...: runs each libFuzzer target for
+# $FUZZ_SECONDS seconds with a corpus seeded from the golden mails and
+# the test data, and prints one summary line per target (executions).
+set -u
+srcdir=${srcdir:-.}
+seconds=${FUZZ_SECONDS:-60}
+work=${FUZZ_WORK:-fuzz-corpus}
+status=0
+for t in "$@"; do
+	dir=$work/$t
+	mkdir -p "$dir"
+	case $t in
+	fuzz_mime) seeds="$srcdir/tests/golden $srcdir/tests/data/mime $srcdir/tests/data/offline" ;;
+	fuzz_rfc2047) seeds="$srcdir/tests/data/codecs" ;;
+	fuzz_imgsize) seeds="$srcdir/tests/data/images" ;;
+	fuzz_rules) seeds="$srcdir/rules $srcdir/tests/data/rules" ;;
+	fuzz_config) seeds="$srcdir/etc $srcdir/tests/data/config" ;;
+	*) seeds="" ;;
+	esac
+	for s in $seeds; do
+		[ -d "$s" ] && find "$s" -type f -size -200k -exec cp {} "$dir"/ \; 2>/dev/null
+	done
+	log=$work/$t.log
+	./tests/fuzz/$t -max_total_time="$seconds" -print_final_stats=1 "$dir" >"$log" 2>&1
+	rc=$?
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+	echo "$t: exit $rc, ${execs:-?} executions in ${seconds}s"
+	[ "$rc" -eq 0 ] || { status=1; tail -40 "$log"; }
+done
+exit $status
