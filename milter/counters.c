@@ -99,6 +99,18 @@ int ctr_opt_copy(struct ctr_optcopy *dst, const struct ctr_options *src)
 	return 0;
 }
 
+static const char *nz(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+bool ctr_same_connection(const struct ctr_options *a, const struct ctr_options *b)
+{
+	return strcmp(nz(a->server), nz(b->server)) == 0 &&
+	       strcmp(nz(a->password), nz(b->password)) == 0 &&
+	       a->database == b->database && a->io_timeout_ms == b->io_timeout_ms;
+}
+
 /* ------------------------------------------------------------ shared state */
 
 struct ctr_shared ctrq = { .mu = PTHREAD_MUTEX_INITIALIZER };
@@ -267,7 +279,7 @@ bool ctr_count(const struct ctr_event *ev, long long *this_hour)
 		return false;
 	}
 	struct ctr_waiter w = { .done = false };
-	bool wait = this_hour != NULL && ctrq.up;
+	bool wait = this_hour != NULL && ctr_is_up();
 	if (wait) {
 		e->ticket = w.ticket = ++ctrq.next_ticket;
 		pthread_cond_init(&w.cv, &ctrq.mono);
@@ -307,7 +319,7 @@ void ctr_get_stats(struct ctr_stats *out)
 {
 	pthread_mutex_lock(&ctrq.mu);
 	*out = ctrq.st;
-	out->up = ctrq.up;
+	out->up = ctr_is_up();
 	out->queued = ctrq.qlen;
 	pthread_mutex_unlock(&ctrq.mu);
 }
@@ -372,9 +384,13 @@ void ctr_reconfigure(const struct ctr_options *o)
 		(void)ctr_start(o);
 		return;
 	}
+	bool same = ctr_is_on(o->server) && ctr_same_connection(&ctrq.opt.o, o);
 	int rc = ctr_opt_copy(&ctrq.opt, o);
 	if (rc == 0 && (size_t)o->queue_size != ctrq.qcap)
 		rc = ring_resize((size_t)o->queue_size);
+	/* The connection stays: messages may go on waiting for their count. */
+	if (same && ctrq.up_gen == ctrq.gen)
+		ctrq.up_gen++;
 	ctrq.gen++;
 	pthread_cond_signal(&ctrq.wake);
 	pthread_mutex_unlock(&ctrq.mu);

@@ -64,17 +64,26 @@ struct ctr_shared {
 	unsigned long long q_overflow_drops;
 	uint64_t next_ticket;
 	struct ctr_waiter *waiters;
-	bool up;                     /* connected and taking writes */
+	bool up;                     /* connected and taking writes ... */
+	unsigned up_gen;             /* ... with the options of this generation */
 	struct ctr_stats st;
 };
 
 extern struct ctr_shared ctrq;
+
+/* Is Redis up for the current options? (caller holds ctrq.mu) */
+static inline bool ctr_is_up(void)
+{
+	return ctrq.up && ctrq.up_gen == ctrq.gen;
+}
 
 int64_t ctr_now_ms(void);
 struct timespec ctr_ms_to_ts(int64_t ms);
 bool ctr_is_on(const char *server);
 int ctr_opt_copy(struct ctr_optcopy *dst, const struct ctr_options *src);
 void ctr_opt_free(struct ctr_optcopy *c);
+/* Do a and b use the same connection (NULL strings count as "")? */
+bool ctr_same_connection(const struct ctr_options *a, const struct ctr_options *b);
 void *ctr_thread_main(void *arg);
 
 #endif

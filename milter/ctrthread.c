@@ -36,13 +36,6 @@
 #include "counters_int.h"
 #include "log.h"
 
-/* Do the two need a new connection? */
-static bool same_connection(const struct ctr_options *a, const struct ctr_options *b)
-{
-	return strcmp(a->server, b->server) == 0 && strcmp(a->password, b->password) == 0 &&
-	       a->database == b->database && a->io_timeout_ms == b->io_timeout_ms;
-}
-
 /* Applies one batch: a new token first, so that a resent batch is a
  * no-op.  The token's SET is the script's first write, so a refusing
  * server (OOM, READONLY) fails the whole script before anything is
@@ -290,10 +283,13 @@ oom:
 	return -1;
 }
 
-static void set_up(bool up)
+/* "Up" holds for the options generation the thread works with: right
+ * after a reconfigure nobody waits on the old connection's state. */
+static void set_up(const struct rt *r, bool up)
 {
 	pthread_mutex_lock(&ctrq.mu);
 	ctrq.up = up;
+	ctrq.up_gen = r->gen;
 	pthread_mutex_unlock(&ctrq.mu);
 }
 
@@ -315,7 +311,7 @@ static void disconnect(struct rt *r)
 		redisFree(r->c);
 		r->c = NULL;
 	}
-	set_up(false);
+	set_up(r, false);
 }
 
 static void go_down(struct rt *r, const char *why)
@@ -351,7 +347,7 @@ static void came_back(struct rt *r, size_t written)
 		         "while it was full", r->backlog_drops);
 		r->backlog_drops = 0;
 	}
-	set_up(true);
+	set_up(r, true);
 }
 
 static void try_connect(struct rt *r)
@@ -517,18 +513,16 @@ static int handle_reply(struct rt *r, const struct batch *b, const redisReply *r
 static int send_round(struct rt *r, size_t *written, char *why, size_t whysz)
 {
 	redisContext *c = r->c;
-	bool del = r->ndel > 0;
+	/* Tokens leave the list only once Redis confirmed their DEL. */
+	size_t ndel = r->ndel;
+	bool del = ndel > 0;
 	*written = 0;
 	if (del) {
 		const char *argv[1 + CTR_DEL_MAX];
 		argv[0] = "DEL";
-		for (size_t i = 0; i < r->ndel; i++)
+		for (size_t i = 0; i < ndel; i++)
 			argv[1 + i] = r->del[i];
-		int rc = redisAppendCommandArgv(c, (int)(1 + r->ndel), argv, NULL);
-		for (size_t i = 0; i < r->ndel; i++)
-			free(r->del[i]);
-		r->ndel = 0;
-		if (rc != REDIS_OK) {
+		if (redisAppendCommandArgv(c, (int)(1 + ndel), argv, NULL) != REDIS_OK) {
 			snprintf(why, whysz, "%s", c->errstr[0] != '\0' ? c->errstr : "out of memory");
 			return -1;
 		}
@@ -547,6 +541,10 @@ static int send_round(struct rt *r, size_t *written, char *why, size_t whysz)
 		}
 		if (del && i == 0) {
 			freeReplyObject(rep);
+			for (size_t k = 0; k < ndel; k++)
+				free(r->del[k]);
+			memmove(r->del, r->del + ndel, (r->ndel - ndel) * sizeof(r->del[0]));
+			r->ndel -= ndel;
 			continue;
 		}
 		struct batch *b = r->head;
@@ -605,7 +603,7 @@ static size_t discard_backlog(struct rt *r)
 
 static void apply_options(struct rt *r, struct ctr_optcopy *fresh)
 {
-	bool reconnect = !ctr_is_on(r->opt.server) || !same_connection(&r->opt.o, &fresh->o);
+	bool reconnect = !ctr_is_on(r->opt.server) || !ctr_same_connection(&r->opt.o, &fresh->o);
 	ctr_opt_free(&r->opt);
 	r->opt = *fresh;
 	if (!ctr_is_on(r->opt.server)) {
