@@ -103,7 +103,7 @@ struct ctr_options {
 /* One analysed message. Strings are read during the call only. */
 struct ctr_event {
 	const char *address;      /* support address, bare, lower-case */
-	time_t received;          /* receipt time (the backlog reports its oldest) */
+	time_t received;          /* receipt time: not in a key; the "back" log line reports the oldest kept */
 	int year, month, day;     /* local date in the support's time zone (month 1..12) */
 	int wday;                 /* local weekday, 0 = Sunday (tm_wday); must match the date */
 	int hour;                 /* local hour 0..23 */

@@ -89,6 +89,7 @@ struct rt {
 	redisContext *c;
 	bool connected_once;
 	bool in_outage;
+	time_t outage_oldest;            /* earliest receipt time counted while out */
 	int64_t outage_start, next_try;
 	long backoff;
 	bool backlog_full;               /* in a backlog overflow episode */
@@ -198,6 +199,8 @@ static void merge(struct rt *r, const struct ctr_qent *q)
 		}
 		p->e[p->slot[i] - 1].delta++;
 	}
+	if (r->in_outage && q->received > 0 && (r->outage_oldest == 0 || q->received < r->outage_oldest))
+		r->outage_oldest = q->received;
 	if (q->ticket != 0 && p->nw < CTR_WREC_MAX) {
 		if (p->nw == p->wcap) {
 			size_t cap = p->wcap != 0 ? p->wcap * 2 : 16;
@@ -337,9 +340,15 @@ static void came_back(struct rt *r, size_t written)
 	r->backoff = CTR_BACKOFF_MIN_MS;
 	if (r->in_outage) {
 		r->in_outage = false;
+		char oldest[64] = "";
+		if (r->outage_oldest != 0)
+			snprintf(oldest, sizeof(oldest), ", the oldest for a message received %ld s ago",
+			         (long)(time(NULL) - r->outage_oldest));
 		log_info(NULL, "counters: Redis %s takes writes again after %.1f s; writing the "
-		         "%zu counter keys kept meanwhile", r->opt.server,
-		         (double)(ctr_now_ms() - r->outage_start) / 1000.0, written + r->p.n + r->out_keys);
+		         "%zu counter keys kept meanwhile%s", r->opt.server,
+		         (double)(ctr_now_ms() - r->outage_start) / 1000.0,
+		         written + r->p.n + r->out_keys, oldest);
+		r->outage_oldest = 0;
 	}
 	if (r->backlog_full && r->p.n + r->out_keys == 0) {
 		r->backlog_full = false;
@@ -507,6 +516,17 @@ static int handle_reply(struct rt *r, const struct batch *b, const redisReply *r
 	return 0;
 }
 
+/* Why the connection failed, in words an operator can act on. */
+static void io_failure(const struct rt *r, char *why, size_t whysz)
+{
+	const redisContext *c = r->c;
+	if (c->err == REDIS_ERR_IO && (strstr(c->errstr, "temporarily unavailable") != NULL ||
+	                               strstr(c->errstr, "timed out") != NULL))
+		snprintf(why, whysz, "no answer within %ld ms", r->opt.o.io_timeout_ms);
+	else
+		snprintf(why, whysz, "%s", c->errstr[0] != '\0' ? c->errstr : "no reply");
+}
+
 /* One round trip: the tokens to delete and up to CTR_PIPE_MAX batches. 0 when
  * Redis answered all; -1 (reason in why) when the connection failed or
  * Redis refuses: the batches not answered stay in the outbox. */
@@ -536,7 +556,7 @@ static int send_round(struct rt *r, size_t *written, char *why, size_t whysz)
 	for (size_t i = 0; i < nb + del; i++) {
 		redisReply *rep = NULL;
 		if (redisGetReply(c, (void **)&rep) != REDIS_OK || rep == NULL) {
-			snprintf(why, whysz, "%s", c->errstr[0] != '\0' ? c->errstr : "no reply");
+			io_failure(r, why, whysz);
 			return -1;
 		}
 		if (del && i == 0) {
