@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -42,6 +43,8 @@
 static const char *redis_bin;
 static char tmpdir[128];
 static pid_t redis_pid = -1;
+static pid_t other_pids[4];              /* earlier servers of the same test */
+static int n_other;
 static int redis_port;
 static char redis_args_extra[8][256];
 static int n_extra;
@@ -169,6 +172,8 @@ static void redis_start(void)
 		pid_t pid = fork();
 		ck_assert_int_ge(pid, 0);
 		if (pid == 0) {
+			/* Dies with the test even when the test crashes. */
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			int fd = open("/dev/null", O_RDWR);
 			dup2(fd, 0);
 			dup2(fd, 1);
@@ -203,6 +208,16 @@ static void redis_kill(void)
 		waitpid(redis_pid, NULL, 0);
 		redis_pid = -1;
 	}
+}
+
+/* Keeps the running server (killed at teardown) and lets redis_start
+ * start another. */
+static void redis_keep_aside(void)
+{
+	ck_assert_int_lt(n_other, 4);
+	other_pids[n_other++] = redis_pid;
+	redis_pid = -1;
+	redis_port = 0;
 }
 
 static void redis_extra(const char *name, const char *value)
@@ -287,6 +302,11 @@ static void teardown(void)
 		log_dump();
 	log_restore();
 	redis_kill();
+	for (int i = 0; i < n_other; i++) {
+		kill(other_pids[i], SIGKILL);
+		waitpid(other_pids[i], NULL, 0);
+	}
+	n_other = 0;
 	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
@@ -1281,10 +1301,7 @@ START_TEST(test_reconfigure)
 	ck_assert_int_eq(rcmd("GET sm:support@example.com:h:2024012808"), 1);
 
 	/* A second server. */
-	int first_port = redis_port;
-	pid_t first_pid = redis_pid;
-	redis_pid = -1;
-	redis_port = 0;
+	redis_keep_aside();
 	redis_start();
 	o.server = server();
 	ctr_reconfigure(&o);
@@ -1302,9 +1319,6 @@ START_TEST(test_reconfigure)
 	ctr_reconfigure(&o);
 	ck_assert(!ctr_count(&ev, &v));
 	ctr_stop();
-	kill(first_pid, SIGKILL);
-	waitpid(first_pid, NULL, 0);
-	(void)first_port;
 	ck_assert_int_eq(log_count("warning", NULL), 0);
 	ck_assert_int_eq(log_count("keeping the previous", NULL), 1);
 }
