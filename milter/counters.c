@@ -1,0 +1,427 @@
+/*
+ * counters: the side of the load counters that milter threads touch --
+ * options, the bounded queue, ctr_count() and its bounded wait -- and
+ * start / reconfigure / stop of the Redis thread (ctrthread.c).  Design,
+ * key names and fault behaviour: counters.h.
+ *
+ * ctr_count() builds the message's keys into one allocation (at most
+ * CTR_MAX_KEYS keys of CTR_KEY_MAX bytes), appends it to the ring
+ * ctrq.q (queue_size entries; full = dropped, counted, logged once per
+ * episode), and if Redis is up and the caller wants the hour count, waits
+ * on its own condition variable until the Redis thread hands it over or
+ * timeout_ms (measured from the call) runs out.  It never does I/O and
+ * holds ctrq.mu only to enqueue and while waiting on the condvar.
+ */
+#include "autoconfig.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "counters.h"
+#include "counters_int.h"
+#include "log.h"
+
+/* ------------------------------------------------------------ options */
+
+void ctr_options_defaults(struct ctr_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->timeout_ms = CTR_DEFAULT_TIMEOUT_MS;
+	o->io_timeout_ms = CTR_DEFAULT_IO_TIMEOUT_MS;
+	o->key_prefix = CTR_DEFAULT_PREFIX;
+	o->ttl[CTR_FAM_HOUR] = CTR_DEFAULT_TTL_HOUR;
+	o->ttl[CTR_FAM_WEEK_HOUR] = CTR_DEFAULT_TTL_WEEK_HOUR;
+	o->ttl[CTR_FAM_DAY] = CTR_DEFAULT_TTL_DAY;
+	o->queue_size = CTR_DEFAULT_QUEUE_SIZE;
+	o->backlog_size = CTR_DEFAULT_BACKLOG_SIZE;
+}
+
+bool ctr_is_on(const char *server)
+{
+	return server != NULL && *server != '\0';
+}
+
+int ctr_check_options(const struct ctr_options *o, char *err, size_t errsz)
+{
+	char host[256];
+	int port;
+	if (ctr_is_on(o->server) && ctr_parse_server(o->server, host, sizeof(host), &port, err, errsz) < 0)
+		return -1;
+	if (o->key_prefix != NULL && !ctr_is_prefix(o->key_prefix)) {
+		snprintf(err, errsz, "bad key prefix (at most %d printable characters, no blanks)",
+		         CTR_MAX_PREFIX);
+		return -1;
+	}
+	if (o->database < 0 || o->timeout_ms < 1 || o->timeout_ms > 60000 ||
+	    o->io_timeout_ms < 1 || o->io_timeout_ms > 600000 ||
+	    o->queue_size < 1 || o->queue_size > 10000000 ||
+	    o->backlog_size < CTR_MAX_KEYS || o->backlog_size > 100000000) {
+		snprintf(err, errsz, "counter option out of range");
+		return -1;
+	}
+	for (int i = 0; i < CTR_N_FAMILIES; i++)
+		if (o->ttl[i] < 60 || o->ttl[i] > 100L * 365 * 86400) {
+			snprintf(err, errsz, "counter TTL out of range (60 s to 100 years)");
+			return -1;
+		}
+	return 0;
+}
+
+void ctr_opt_free(struct ctr_optcopy *c)
+{
+	free(c->server);
+	free(c->password);
+	free(c->prefix);
+	memset(c, 0, sizeof(*c));
+}
+
+int ctr_opt_copy(struct ctr_optcopy *dst, const struct ctr_options *src)
+{
+	struct ctr_optcopy c = { .o = *src };
+	c.server = strdup(src->server != NULL ? src->server : "");
+	c.password = strdup(src->password != NULL ? src->password : "");
+	c.prefix = strdup(src->key_prefix != NULL ? src->key_prefix : CTR_DEFAULT_PREFIX);
+	if (c.server == NULL || c.password == NULL || c.prefix == NULL) {
+		ctr_opt_free(&c);
+		return -1;
+	}
+	c.o.server = c.server;
+	c.o.password = c.password;
+	c.o.key_prefix = c.prefix;
+	ctr_opt_free(dst);
+	*dst = c;
+	return 0;
+}
+
+static const char *nz(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+bool ctr_same_connection(const struct ctr_options *a, const struct ctr_options *b)
+{
+	return strcmp(nz(a->server), nz(b->server)) == 0 &&
+	       strcmp(nz(a->password), nz(b->password)) == 0 &&
+	       a->database == b->database && a->io_timeout_ms == b->io_timeout_ms;
+}
+
+/* ------------------------------------------------------------ shared state */
+
+struct ctr_shared ctrq = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+int64_t ctr_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct timespec ctr_ms_to_ts(int64_t ms)
+{
+	struct timespec ts = { .tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000 };
+	return ts;
+}
+
+/* Resizes the ring (caller holds ctrq.mu); entries that no longer fit are
+ * dropped and counted. 0 or -1 (OOM: ring unchanged). */
+static int ring_resize(size_t cap)
+{
+	struct ctr_qent **nq = calloc(cap, sizeof(*nq));
+	if (nq == NULL)
+		return -1;
+	size_t n = 0;
+	for (size_t i = 0; i < ctrq.qlen; i++) {
+		struct ctr_qent *e = ctrq.q[(ctrq.qhead + i) % ctrq.qcap];
+		if (n < cap) {
+			nq[n++] = e;
+		} else {
+			free(e);
+			ctrq.st.dropped_queue++;
+		}
+	}
+	free(ctrq.q);
+	ctrq.q = nq;
+	ctrq.qcap = cap;
+	ctrq.qhead = 0;
+	ctrq.qlen = n;
+	return 0;
+}
+
+/* ------------------------------------------------------------ milter side */
+
+static int add_key(struct buf *b, struct ctr_qent *h, int len, const char *key, enum ctr_family fam)
+{
+	if (len < 0 || h->nkeys >= CTR_MAX_KEYS)
+		return -1;
+	h->family[h->nkeys] = (uint8_t)fam;
+	h->off[h->nkeys] = (uint16_t)b->len;
+	h->nkeys++;
+	return buf_append(b, key, (size_t)len + 1);
+}
+
+static bool seen_before(const char *const *ids, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (ids[j] != NULL && strcmp(ids[j], ids[i]) == 0)
+			return true;
+	return false;
+}
+
+static int add_items(struct buf *b, struct ctr_qent *h, const char *prefix, const struct ctr_event *ev,
+                     const char *kind, const char *const *ids, size_t n)
+{
+	char key[CTR_KEY_MAX];
+	if (n > CTR_MAX_ITEMS)
+		n = CTR_MAX_ITEMS;
+	for (size_t i = 0; i < n; i++) {
+		if (!ctr_is_id(ids[i])) {
+			log_debug(NULL, "counters: %s id not counted (not [A-Za-z0-9._+-], 1 to %d characters)",
+			          kind, CTR_MAX_ID);
+			continue;
+		}
+		if (seen_before(ids, i))
+			continue;
+		int len = ctr_key_day(key, sizeof(key), prefix, ev->address, ev->year, ev->month,
+		                      ev->day, kind, ids[i]);
+		if (add_key(b, h, len, key, CTR_FAM_DAY) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The message's keys in one allocation; NULL for a bad event or OOM. */
+static struct ctr_qent *build_entry(const struct ctr_event *ev, const char *prefix)
+{
+	int iy, iw;
+	int iwd = ctr_iso_week(ev->year, ev->month, ev->day, &iy, &iw);
+	if (iwd < 0 || iwd % 7 != ev->wday || ev->hour < 0 || ev->hour > 23 || !ctr_is_address(ev->address))
+		return NULL;
+	struct ctr_qent h = { .received = ev->received };
+	struct buf b;
+	buf_init(&b, (size_t)CTR_MAX_KEYS * CTR_KEY_MAX);
+	char key[CTR_KEY_MAX];
+	int rc = 0;
+	rc |= add_key(&b, &h, ctr_key_hour(key, sizeof(key), prefix, ev->address, ev->year,
+	                                   ev->month, ev->day, ev->hour), key, CTR_FAM_HOUR);
+	rc |= add_key(&b, &h, ctr_key_week_hour(key, sizeof(key), prefix, ev->address, iy, iw,
+	                                        iwd, ev->hour), key, CTR_FAM_WEEK_HOUR);
+	rc |= add_key(&b, &h, ctr_key_day(key, sizeof(key), prefix, ev->address, ev->year,
+	                                  ev->month, ev->day, NULL, NULL), key, CTR_FAM_DAY);
+	if (ev->priority != NULL && *ev->priority != '\0') {
+		if (ctr_is_id(ev->priority))
+			rc |= add_key(&b, &h, ctr_key_day(key, sizeof(key), prefix, ev->address,
+			                                  ev->year, ev->month, ev->day, "prio",
+			                                  ev->priority), key, CTR_FAM_DAY);
+		else
+			log_debug(NULL, "counters: priority name not counted");
+	}
+	if (ev->n_categories > 0 && ev->categories != NULL)
+		rc |= add_items(&b, &h, prefix, ev, "cat", ev->categories, ev->n_categories);
+	if (ev->n_missing > 0 && ev->missing != NULL)
+		rc |= add_items(&b, &h, prefix, ev, "miss", ev->missing, ev->n_missing);
+	struct ctr_qent *e = NULL;
+	if (rc == 0 && !b.failed && !b.truncated) {
+		e = malloc(sizeof(*e) + b.len);
+		if (e != NULL) {
+			*e = h;
+			memcpy(e->data, b.data, b.len);
+		}
+	}
+	buf_free(&b);
+	return e;
+}
+
+bool ctr_count(const struct ctr_event *ev, long long *this_hour)
+{
+	int64_t t0 = ctr_now_ms();
+	char prefix[CTR_MAX_PREFIX + 1];
+	long timeout;
+
+	pthread_mutex_lock(&ctrq.mu);
+	bool on = ctrq.started && !ctrq.stop && ctr_is_on(ctrq.opt.o.server);
+	if (on) {
+		snprintf(prefix, sizeof(prefix), "%s", ctrq.opt.prefix);
+		timeout = ctrq.opt.o.timeout_ms;
+	}
+	pthread_mutex_unlock(&ctrq.mu);
+	if (!on || ev == NULL)
+		return false;
+
+	struct ctr_qent *e = build_entry(ev, prefix);
+	if (e == NULL) {
+		log_debug(NULL, "counters: event not counted (invalid date, hour, weekday or address, or out of memory)");
+		return false;
+	}
+
+	pthread_mutex_lock(&ctrq.mu);
+	if (!ctrq.started || ctrq.stop || !ctr_is_on(ctrq.opt.o.server)) {
+		pthread_mutex_unlock(&ctrq.mu);
+		free(e);
+		return false;
+	}
+	if (ctrq.qlen >= ctrq.qcap) {
+		ctrq.st.dropped_queue++;
+		ctrq.q_overflow_drops++;
+		bool first = !ctrq.q_overflow;
+		ctrq.q_overflow = true;
+		size_t cap = ctrq.qcap;
+		pthread_mutex_unlock(&ctrq.mu);
+		free(e);
+		if (first)
+			log_warn(NULL, "counters: queue full (%zu messages): messages are not counted "
+			         "until the Redis thread catches up", cap);
+		return false;
+	}
+	struct ctr_waiter w = { .done = false };
+	bool wait = this_hour != NULL && ctr_is_up();
+	if (wait) {
+		e->ticket = w.ticket = ++ctrq.next_ticket;
+		pthread_cond_init(&w.cv, &ctrq.mono);
+		w.next = ctrq.waiters;
+		if (ctrq.waiters != NULL)
+			ctrq.waiters->prev = &w;
+		ctrq.waiters = &w;
+	}
+	ctrq.q[(ctrq.qhead + ctrq.qlen) % ctrq.qcap] = e;
+	ctrq.qlen++;
+	ctrq.st.events++;
+	pthread_cond_signal(&ctrq.wake);
+	if (!wait) {
+		pthread_mutex_unlock(&ctrq.mu);
+		return false;
+	}
+	struct timespec deadline = ctr_ms_to_ts(t0 + timeout);
+	while (!w.done)
+		if (pthread_cond_timedwait(&w.cv, &ctrq.mu, &deadline) == ETIMEDOUT)
+			break;
+	if (w.prev != NULL)
+		w.prev->next = w.next;
+	else
+		ctrq.waiters = w.next;
+	if (w.next != NULL)
+		w.next->prev = w.prev;
+	if (w.done) {
+		*this_hour = w.value;
+		ctrq.st.answered++;
+	}
+	pthread_mutex_unlock(&ctrq.mu);
+	pthread_cond_destroy(&w.cv);
+	return w.done;
+}
+
+void ctr_get_stats(struct ctr_stats *out)
+{
+	pthread_mutex_lock(&ctrq.mu);
+	*out = ctrq.st;
+	out->up = ctr_is_up();
+	out->queued = ctrq.qlen;
+	pthread_mutex_unlock(&ctrq.mu);
+}
+
+/* ------------------------------------------------------------ control */
+
+int ctr_start(const struct ctr_options *o)
+{
+	char err[256];
+	if (ctr_check_options(o, err, sizeof(err)) < 0) {
+		log_err(NULL, "counters: %s", err);
+		return -1;
+	}
+	pthread_mutex_lock(&ctrq.mu);
+	if (ctrq.started) {
+		pthread_mutex_unlock(&ctrq.mu);
+		log_err(NULL, "counters: already started");
+		return -1;
+	}
+	memset(&ctrq.st, 0, sizeof(ctrq.st));
+	ctrq.stop = false;
+	ctrq.up = false;
+	ctrq.q_overflow = false;
+	ctrq.q_overflow_drops = 0;
+	if (ctr_opt_copy(&ctrq.opt, o) < 0 || ring_resize((size_t)o->queue_size) < 0) {
+		ctr_opt_free(&ctrq.opt);
+		pthread_mutex_unlock(&ctrq.mu);
+		log_err(NULL, "counters: out of memory");
+		return -1;
+	}
+	pthread_condattr_init(&ctrq.mono);
+	pthread_condattr_setclock(&ctrq.mono, CLOCK_MONOTONIC);
+	pthread_cond_init(&ctrq.wake, &ctrq.mono);
+	ctrq.gen++;
+	int rc = pthread_create(&ctrq.thread, NULL, ctr_thread_main, NULL);
+	if (rc != 0) {
+		pthread_cond_destroy(&ctrq.wake);
+		pthread_condattr_destroy(&ctrq.mono);
+		ctr_opt_free(&ctrq.opt);
+		free(ctrq.q);
+		ctrq.q = NULL;
+		ctrq.qcap = 0;
+		pthread_mutex_unlock(&ctrq.mu);
+		log_err(NULL, "counters: cannot start the Redis thread: %s", strerror(rc));
+		return -1;
+	}
+	ctrq.started = true;
+	pthread_mutex_unlock(&ctrq.mu);
+	return 0;
+}
+
+void ctr_reconfigure(const struct ctr_options *o)
+{
+	char err[256];
+	if (ctr_check_options(o, err, sizeof(err)) < 0) {
+		log_err(NULL, "counters: %s; keeping the previous counter settings", err);
+		return;
+	}
+	pthread_mutex_lock(&ctrq.mu);
+	if (!ctrq.started) {
+		pthread_mutex_unlock(&ctrq.mu);
+		(void)ctr_start(o);
+		return;
+	}
+	bool same = ctr_is_on(o->server) && ctr_same_connection(&ctrq.opt.o, o);
+	int rc = ctr_opt_copy(&ctrq.opt, o);
+	if (rc == 0 && (size_t)o->queue_size != ctrq.qcap)
+		rc = ring_resize((size_t)o->queue_size);
+	/* The connection stays: messages may go on waiting for their count. */
+	if (same && ctrq.up_gen == ctrq.gen)
+		ctrq.up_gen++;
+	ctrq.gen++;
+	pthread_cond_signal(&ctrq.wake);
+	pthread_mutex_unlock(&ctrq.mu);
+	if (rc < 0)
+		log_err(NULL, "counters: out of memory applying the new counter settings");
+}
+
+void ctr_stop(void)
+{
+	pthread_mutex_lock(&ctrq.mu);
+	if (!ctrq.started) {
+		pthread_mutex_unlock(&ctrq.mu);
+		return;
+	}
+	ctrq.stop = true;
+	pthread_cond_signal(&ctrq.wake);
+	pthread_mutex_unlock(&ctrq.mu);
+	pthread_join(ctrq.thread, NULL);
+	pthread_mutex_lock(&ctrq.mu);
+	while (ctrq.qlen > 0) {
+		free(ctrq.q[ctrq.qhead]);
+		ctrq.qhead = (ctrq.qhead + 1) % ctrq.qcap;
+		ctrq.qlen--;
+	}
+	free(ctrq.q);
+	ctrq.q = NULL;
+	ctrq.qcap = ctrq.qhead = 0;
+	ctr_opt_free(&ctrq.opt);
+	ctrq.started = false;
+	ctrq.up = false;
+	pthread_cond_destroy(&ctrq.wake);
+	pthread_condattr_destroy(&ctrq.mono);
+	pthread_mutex_unlock(&ctrq.mu);
+}
