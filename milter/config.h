@@ -71,7 +71,12 @@ struct config {
 	long redis_database;
 	long redis_timeout;         /* milliseconds */
 	char *redis_key_prefix;
-	long redis_queue_size;      /* counter increments kept while Redis is unreachable */
+	long redis_queue_size;      /* messages waiting for the Redis thread */
+	long redis_backlog;         /* distinct counter keys kept while Redis is down */
+	long redis_io_timeout;      /* milliseconds: the Redis thread's connect/read/write */
+	long redis_hour_ttl;        /* seconds */
+	long redis_week_hour_ttl;   /* seconds */
+	long redis_day_ttl;         /* seconds */
 
 	/* auto-reply */
 	bool auto_reply;

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "counters.h"
 #include "diag.h"
 #include "log.h"
 #include "magic.h"
@@ -114,6 +115,24 @@ static int do_dump_config(void)
 
 /* ---------------------------------------------------------------- milter */
 
+/* The counters module does not know struct config: its options are mapped
+ * here.  The strings stay valid while cfg lives; ctr_* copy them. */
+static void counter_options(const struct config *cfg, struct ctr_options *o)
+{
+	ctr_options_defaults(o);
+	o->server = cfg->redis_server;
+	o->password = cfg->redis_password;
+	o->database = cfg->redis_database;
+	o->timeout_ms = cfg->redis_timeout;
+	o->io_timeout_ms = cfg->redis_io_timeout;
+	o->key_prefix = cfg->redis_key_prefix;
+	o->ttl[CTR_FAM_HOUR] = cfg->redis_hour_ttl;
+	o->ttl[CTR_FAM_WEEK_HOUR] = cfg->redis_week_hour_ttl;
+	o->ttl[CTR_FAM_DAY] = cfg->redis_day_ttl;
+	o->queue_size = cfg->redis_queue_size;
+	o->backlog_size = cfg->redis_backlog;
+}
+
 static void *reload_thread(void *arg)
 {
 	sigset_t *set = arg;
@@ -132,6 +151,9 @@ static void *reload_thread(void *arg)
 			continue;
 		}
 		log_set_level((enum log_level)s->cfg->log_level);
+		struct ctr_options co;
+		counter_options(s->cfg, &co);
+		ctr_reconfigure(&co);
 		size_t n = rules_count(s->rules);
 		char hash[64];
 		snprintf(hash, sizeof(hash), "%s", rules_hash(s->rules));
@@ -261,12 +283,20 @@ static int run_milter(bool foreground, const char *socket_override)
 	}
 	pthread_detach(tid);
 
+	/* Counters are optional: a failure to start them is logged and the
+	 * milter runs without them. */
+	struct ctr_options co;
+	counter_options(cfg, &co);
+	if (ctr_start(&co) < 0)
+		log_err(NULL, "load counters could not start; running without them");
+
 	log_info(NULL, "starting %s on %s: rules=%zu hash=%s", PACKAGE_STRING, sock,
 	         rules_count(s->rules), rules_hash(s->rules));
 	char *pid_file = strdup(cfg->pid_file);
 	snapshot_install(s);
 	int rc = mlfi_run();
 	log_info(NULL, "stopping");
+	ctr_stop();
 	snapshot_shutdown();
 	if (pid_file != NULL && pid_file[0] != '\0')
 		unlink(pid_file);

@@ -110,6 +110,12 @@ void report_headers(const struct report_input *in,
 	buf_printf(&value, "%s", f->hours.peak ? "yes" : "no");
 	emit(add, ctx, "Peak", &value);
 
+	if (in->has_load) {
+		buf_reset(&value);
+		buf_printf(&value, "%lld", in->load);
+		emit(add, ctx, "Load", &value);
+	}
+
 	buf_reset(&value);
 	buf_printf(&value, "%s/%s", PACKAGE_NAME, PACKAGE_VERSION);
 	if (in->rules_hash != NULL)

@@ -24,6 +24,8 @@ struct report_input {
 	const char *qid;
 	bool autoreply;                 /* wanted by the rules and eligible */
 	const char *autoreply_why_not;  /* NULL, or the reason no reply is sent */
+	bool has_load;                  /* this hour's count arrived from Redis in time */
+	long long load;
 };
 
 /* Calls add(ctx, name, value) for each header to add, in the order of

@@ -27,6 +27,7 @@
 #include "attach.h"
 #include "buf.h"
 #include "config.h"
+#include "counters.h"
 #include "eligible.h"
 #include "facts.h"
 #include "hdr.h"
@@ -64,6 +65,7 @@ struct session {
 	char **rcpt;
 	size_t n_rcpt;
 	bool support;
+	char support_addr[SESSION_ADDR_MAX]; /* the configured address first matched */
 
 	struct hdr_tracker *tracker;
 	bool failed;
@@ -92,6 +94,9 @@ struct session {
 	bool verdict_valid;
 	bool autoreply;
 	const char *autoreply_why_not;
+	bool has_load;
+	long long load;
+	long redis_wait_us;       /* -1: not counted */
 	struct added_header add[SESSION_MAX_ADD];
 	size_t n_add;
 	struct timespec started;
@@ -133,6 +138,7 @@ struct session *session_new(struct snapshot *snap)
 		free(s);
 		return NULL;
 	}
+	s->redis_wait_us = -1;
 	clock_gettime(CLOCK_MONOTONIC, &s->started);
 	return s;
 }
@@ -203,8 +209,18 @@ bool session_add_rcpt(struct session *s, const char *addr)
 	char bare[SESSION_ADDR_MAX];
 	addr_bare(addr != NULL ? addr : "", bare, sizeof(bare));
 	bool is_support = config_is_support_address(s->cfg, bare);
-	if (is_support)
+	if (is_support && !s->support) {
 		s->support = true;
+		/* Counters are kept per configured address, so that +detail
+		 * variants and spellings share one set. */
+		for (size_t i = 0; i < s->cfg->n_support_address; i++) {
+			if (addr_matches(bare, s->cfg->support_address[i])) {
+				snprintf(s->support_addr, sizeof(s->support_addr), "%s",
+				         s->cfg->support_address[i]);
+				break;
+			}
+		}
+	}
 	if (s->n_rcpt >= SESSION_MAX_RCPT || s->failed)
 		return is_support;
 	char **r = realloc(s->rcpt, (s->n_rcpt + 1) * sizeof(*r));
@@ -530,6 +546,8 @@ static struct report_input session_report_input(const struct session *s)
 		.qid = session_qid(s),
 		.autoreply = s->autoreply,
 		.autoreply_why_not = s->autoreply_why_not,
+		.has_load = s->has_load,
+		.load = s->load,
 	};
 	return in;
 }
@@ -546,8 +564,43 @@ static void session_log_summary(const struct session *s)
 	report_summary(&in, &line);
 	buf_printf(&line, " removed=%zu size=%llu ms=%.1f", hdr_tracker_count(s->tracker),
 	           (unsigned long long)s->body_bytes, ms);
+	if (s->redis_wait_us >= 0)
+		buf_printf(&line, " load=%lld redis_wait_us=%ld", s->has_load ? s->load : -1LL,
+		           s->redis_wait_us);
 	log_info(session_qid(s), "%s", buf_cstr(&line));
 	buf_free(&line);
+}
+
+/* Hands this message to the load counters (never waits on Redis beyond
+ * RedisTimeout) and keeps this hour's count if it came in time. */
+static void session_count(struct session *s)
+{
+	const char *cats[VERDICT_MAX_CATEGORIES], *miss[VERDICT_MAX_ITEMS];
+	struct ctr_event ev = {
+		.address = s->support_addr,
+		.received = s->facts.time,
+		.year = s->facts.hours.local.tm_year + 1900,
+		.month = s->facts.hours.local.tm_mon + 1,
+		.day = s->facts.hours.local.tm_mday,
+		.wday = s->facts.hours.local.tm_wday,
+		.hour = s->facts.hours.local.tm_hour,
+	};
+	if (s->verdict_valid) {
+		for (size_t i = 0; i < s->verdict.n_categories; i++)
+			cats[i] = s->verdict.categories[i].id;
+		for (size_t i = 0; i < s->verdict.n_missing; i++)
+			miss[i] = s->verdict.missing[i].id;
+		ev.priority = verdict_priority_name(s->verdict.priority);
+		ev.categories = cats;
+		ev.n_categories = s->verdict.n_categories;
+		ev.missing = miss;
+		ev.n_missing = s->verdict.n_missing;
+	}
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	s->has_load = ctr_count(&ev, &s->load);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s->redis_wait_us = (long)((t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000);
 }
 
 void session_finish(struct session *s)
@@ -576,6 +629,8 @@ void session_finish(struct session *s)
 		s->autoreply_why_not = eligible_why_not(&s->facts, s->cfg);
 		s->autoreply = s->autoreply_why_not == NULL;
 	}
+	if (!s->failed && s->cfg->redis_server[0] != '\0')
+		session_count(s);
 	if (!s->failed) {
 		struct report_input in = session_report_input(s);
 		report_headers(&in, session_add_header, s);

@@ -156,7 +156,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(cfg->redis_database, 0);
 	ck_assert_int_eq(cfg->redis_timeout, 20);
 	ck_assert_str_eq(cfg->redis_key_prefix, "sm:");
-	ck_assert_int_eq(cfg->redis_queue_size, 10000);
+	ck_assert_int_eq(cfg->redis_queue_size, 1000);
 	ck_assert(!cfg->auto_reply);
 	ck_assert_str_eq(cfg->sendmail_command, "/usr/sbin/sendmail -i -f <> -N never --");
 	const char *const argv[] = { "/usr/sbin/sendmail", "-i", "-f", "<>", "-N", "never", "--" };
@@ -399,7 +399,12 @@ static const struct {
 	{ "RedisTimeout 10001", "RedisTimeout: 10001 is out of range (1 to 10000)" },
 	{ "RedisTimeout 20ms", "RedisTimeout: bad number \"20ms\"" },
 	{ "RedisKeyPrefix sm :", "RedisKeyPrefix: bad Redis key prefix \"sm :\"" },
-	{ "RedisQueueSize 0", "RedisQueueSize: 0 is out of range (1 to 10000000)" },
+	{ "RedisQueueSize 0", "RedisQueueSize: 0 is out of range (1 to 1000000)" },
+	{ "RedisBacklog 10", "RedisBacklog: 10 is out of range (68 to 100000000)" },
+	{ "RedisIOTimeout 0", "RedisIOTimeout: 0 is out of range (1 to 600000)" },
+	{ "RedisHourTTL 5", "RedisHourTTL: 5 is out of range (60 to 3153600000)" },
+	{ "RedisWeekHourTTL soon", "RedisWeekHourTTL: bad number \"soon\" (seconds; s, m, h and d suffixes allowed)" },
+	{ "RedisDayTTL 0", "RedisDayTTL: 0 is out of range (60 to 3153600000)" },
 	{ "AutoReply maybe", "AutoReply: bad boolean \"maybe\" (expected yes or no)" },
 	{ "AutoReply 2", "AutoReply: bad boolean \"2\"" },
 	{ "SendmailCommand sendmail -t", "SendmailCommand: command must start with an absolute path, not \"sendmail\"" },
