@@ -240,11 +240,18 @@ static int run_milter(bool foreground, const char *socket_override)
 		return EX_NOUSER;
 	}
 
-	/* Block SIGUSR1 in every thread; the reload thread waits for it. */
+	/* Block SIGUSR1 in every thread; the reload thread waits for it.  The
+	 * stop signals are blocked too before any thread exists, so that
+	 * only libmilter's own signal thread (which sigwaits for them) ever
+	 * takes them and smfi_main returns for a clean exit. */
 	static sigset_t reload_set;
 	sigemptyset(&reload_set);
 	sigaddset(&reload_set, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &reload_set, NULL);
+	sigset_t blocked = reload_set;
+	sigaddset(&blocked, SIGTERM);
+	sigaddset(&blocked, SIGINT);
+	sigaddset(&blocked, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &blocked, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	pthread_t tid;
 	if (pthread_create(&tid, NULL, reload_thread, &reload_set) != 0) {

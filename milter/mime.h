@@ -112,6 +112,9 @@ struct mime_part_info {
 	const char *declared_type;  /* Content-Type as written, lower-cased, no parameters; NULL when absent */
 };
 
+/* Any callback may be NULL.  header: value_len bytes, NUL-terminated too
+ * (a value may hold NUL bytes); name is trimmed, value trimmed of
+ * surrounding white space. */
 struct mime_callbacks {
 	void (*header)(void *ctx, unsigned depth, bool in_message, const char *name,
 	               const char *value, size_t value_len);
@@ -122,11 +125,14 @@ struct mime_callbacks {
 
 struct mime_parser;
 
+/* limits NULL: built-in defaults.  NULL only when out of memory. */
 struct mime_parser *mime_new(const struct mime_limits *limits,
                              const struct mime_callbacks *cb, void *ctx);
 void mime_free(struct mime_parser *p);
 
-/* Top-level header fields, unfolded value as given by the MTA. */
+/* Top-level header fields, value as the MTA gives it (folded with CRLF or
+ * LF, or not: unfolded here).  Ignored after mime_end_headers; the first
+ * mime_feed or mime_finish ends the headers if it was not called. */
 void mime_header(struct mime_parser *p, const char *name, const char *value);
 void mime_end_headers(struct mime_parser *p);
 void mime_feed(struct mime_parser *p, const unsigned char *data, size_t n);
