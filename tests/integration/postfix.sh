@@ -51,14 +51,16 @@ MPORT=$(free_port) || t_bail "no free port"
 PPORT=$(free_port) || t_bail "no free port"
 while [ "$PPORT" = "$MPORT" ]; do PPORT=$(free_port) || t_bail "no free port"; done
 
+# The milter first: Postfix's smtpd talks to it from the first connection
+# on (even wait_port's probe), and every milter warning is a failure below.
 milter_write_conf "$T_TMP/support-milter.conf" "$MPORT"
+milter_start "$T_TMP/support-milter.conf" "$MPORT" "$T_TMP/milter.log" ||
+	t_bail "could not start support-milter"
 pf_start "$T_TMP/pf" "$PPORT" \
 	"smtpd_milters = { inet:127.0.0.1:$MPORT, default_action=accept }" \
 	"non_smtpd_milters = \$smtpd_milters" ||
 	t_bail "could not start the private Postfix instance"
 t_log "postfix on 127.0.0.1:$PPORT, milter on 127.0.0.1:$MPORT, dir $T_TMP"
-milter_start "$T_TMP/support-milter.conf" "$MPORT" "$T_TMP/milter.log" ||
-	t_bail "could not start support-milter"
 
 # ------------------------------------------------------------ mail helpers
 
