@@ -109,6 +109,10 @@ int autoreply_compose(const struct autoreply_options *o, const struct facts *f,
                       const struct verdict *v, const char *support_address,
                       struct buf *out_message, char *recipient, size_t recipient_sz);
 
+/* Why the calling thread's last autoreply_compose failed (a fixed
+ * string for the log, e.g. "the sender is not a plain address"). */
+const char *autoreply_error(void);
+
 /* --show-reply: writes to fp either
  *   "auto-reply: none (REASON)\n"
  * or

@@ -19,10 +19,10 @@ struct buf;
 #define ENCODE_QP_LINE_MAX 76 /* quoted-printable line, soft break included */
 
 /* Appends the quoted-printable form of UTF-8 text with LF line ends.
- * Lines are at most 76 characters ("=\n" soft breaks), trailing blanks,
- * '=', control and 8-bit bytes are encoded, and so are a '.' or the 'F'
- * of "From " at the start of a line (mailbox and SMTP safety).  CR bytes
- * are dropped.  0, or -1 when out failed or was cut. */
+ * Lines are at most 76 characters ("=\n" soft breaks); a trailing
+ * blank, '=', tabs, control and 8-bit bytes are encoded, and so are a '.'
+ * or the 'F' of "From " at the start of a line (mailbox and SMTP
+ * safety).  CR bytes are dropped.  0, or -1 when out failed or was cut. */
 int encode_qp(const char *in, size_t len, struct buf *out);
 
 /* Copies UTF-8 text into out (NUL-terminated, at most outsz-1 bytes, cut

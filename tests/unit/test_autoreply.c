@@ -26,6 +26,7 @@
 #include "facts.h"
 #include "hours.h"
 #include "rfc2047.h"
+#include "tz.h"
 #include "verdict.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -529,6 +530,35 @@ START_TEST(template_body_exact)
 }
 END_TEST
 
+/* With the support's zone the Date is local time with its offset, and
+ * denotes now. */
+START_TEST(date_in_support_zone)
+{
+	char err[200];
+	struct tz *tz = tz_load("Europe/Copenhagen", err, sizeof(err));
+	ck_assert_msg(tz != NULL, "%s", err);
+	struct fixture x;
+	fixture_init(&x, REAL_TEMPLATES);
+	x.hours.tz = tz;
+	add_missing(&x, &ITEM_USER);
+	ck_assert_int_eq(compose(&x), 0);
+	const char *date = hget(&x.p, "Date");
+	char wd[8], mon[8], zone[8];
+	int d, y, hh, mm, ss;
+	ck_assert_int_eq(sscanf(date, "%3[A-Za-z], %d %3s %d %d:%d:%d %5s", wd, &d, mon, &y, &hh, &mm, &ss, zone), 8);
+	ck_assert_msg(strcmp(zone, "+0100") == 0 || strcmp(zone, "+0200") == 0, "zone %s", zone);
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	struct tm tm = { .tm_year = y - 1900, .tm_mon = (int)((strstr(months, mon) - months) / 3), .tm_mday = d,
+	                 .tm_hour = hh, .tm_min = mm, .tm_sec = ss };
+	long off = (zone[1] - '0') * 36000L + (zone[2] - '0') * 3600L + (zone[3] - '0') * 600L + (zone[4] - '0') * 60L;
+	time_t t = timegm(&tm) - off;
+	long diff = (long)(t - time(NULL));
+	ck_assert_msg(diff > -10 && diff < 10, "Date %s is %ld s off", date, diff);
+	fixture_free(&x);
+	tz_free(tz);
+}
+END_TEST
+
 /* ------------------------------------------------------ the subject */
 
 static const struct {
@@ -761,6 +791,7 @@ START_TEST(hostile_sender)
 	x.f.env_from = hostile[_i];
 	add_missing(&x, &ITEM_USER);
 	ck_assert_int_eq(compose(&x), -1);
+	ck_assert_str_eq(autoreply_error(), "the sender is not a plain address");
 
 	/* --show-reply says why */
 	char *text = NULL;
@@ -1118,6 +1149,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, missing_exact_order);
 	tcase_add_test(tc, categories_only);
 	tcase_add_test(tc, template_body_exact);
+	tcase_add_test(tc, date_in_support_zone);
 	tcase_add_loop_test(tc, subject_table, 0, NELEM(subjects));
 	tcase_add_test(tc, subject_encoded_crlf);
 	tcase_add_test(tc, subject_long);
