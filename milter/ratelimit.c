@@ -32,6 +32,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "config.h"
 #include "log.h"
 #include "ratelimit.h"
 
@@ -87,42 +88,21 @@ static uint64_t hash_key(const struct ratelimit *rl, const char *key)
 	return h;
 }
 
-/* Splits "host", "host:port", "[v6]:port" or "/path". */
+/* RedisServer as config.c reads it (one syntax for every Redis user). */
 static int parse_server(struct ratelimit *rl, const char *s)
 {
-	rl->port = 6379;
-	if (s[0] == '/') {
-		rl->unix_path = strdup(s);
-		return rl->unix_path != NULL ? 0 : -1;
+	char host[256], err[200];
+	int port;
+	if (config_parse_redis_server(s, host, sizeof(host), &port, err, sizeof(err)) < 0) {
+		log_err(NULL, "autoreply ratelimit: %s", err);
+		return -1;
 	}
-	const char *host = s, *end, *port = NULL;
-	if (s[0] == '[') {
-		host = s + 1;
-		end = strchr(host, ']');
-		if (end == NULL)
-			return -1;
-		if (end[1] == ':')
-			port = end + 2;
-		else if (end[1] != '\0')
-			return -1;
-	} else {
-		end = strchr(s, ':');
-		if (end != NULL && strchr(end + 1, ':') != NULL)
-			end = NULL;  /* a bare IPv6 address */
-		if (end != NULL)
-			port = end + 1;
-		else
-			end = s + strlen(s);
-	}
-	if (port != NULL) {
-		char *e;
-		long p = strtol(port, &e, 10);
-		if (*e != '\0' || p < 1 || p > 65535)
-			return -1;
-		rl->port = (int)p;
-	}
-	rl->host = strndup(host, (size_t)(end - host));
-	return rl->host != NULL ? 0 : -1;
+	rl->port = port;
+	if (port == 0)
+		rl->unix_path = strdup(host);
+	else
+		rl->host = strdup(host);
+	return rl->unix_path != NULL || rl->host != NULL ? 0 : -1;
 }
 
 struct ratelimit *ratelimit_new(const struct ratelimit_options *o)

@@ -131,7 +131,7 @@ START_TEST(redis_unreachable)
 }
 END_TEST
 
-static const char *const bad_servers[] = { "[::1", "[::1]x", "host:0", "host:99999", "host:12ab" };
+static const char *const bad_servers[] = { "[::1", "[::1]x", "host:0", "host:99999", "host:12ab", "::1:6379", "bad host", "rel/sock" };
 
 START_TEST(bad_server)
 {
