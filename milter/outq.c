@@ -533,10 +533,6 @@ static void apply_pending(void)
 static void *sender_main(void *arg)
 {
 	(void)arg;
-	sigset_t all;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
-
 	pthread_mutex_lock(&q.mu);
 	for (;;) {
 		if (q.pending != NULL)
@@ -601,7 +597,13 @@ int outq_start(const struct autoreply_options *o)
 	q.cap = c->queue_size;
 	q.stopping = false;
 	memset(&q.stats, 0, sizeof(q.stats));
+	/* Born with every signal blocked: a process-directed SIGTERM must
+	 * never land here (libmilter waits for it in its own thread). */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	int rc = pthread_create(&q.thread, NULL, sender_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
 		pthread_mutex_unlock(&q.mu);
 		log_err(NULL, "autoreply: cannot start the sender thread: %s", strerror(rc));

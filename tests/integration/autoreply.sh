@@ -356,7 +356,9 @@ INJ=(
 i=0
 for row in "${INJ[@]}"; do
 	i=$((i + 1))
-	IFS='|' read -r from hdr <<<"$row"
+	# (not read: bash's read mangles the invalid UTF-8 of the 8-bit row)
+	from=${row%%|*}
+	hdr=${row#*|}
 	# ';;' in a row is a folded continuation line (a header can only
 	# carry a line break that way through SMTP)
 	mail "$T_TMP/inj$i.eml" "${hdr//;;/$'\n'}"
