@@ -79,6 +79,7 @@ static int check_user(const char *v, char *msg, size_t msgsz);
 static int check_redis(const char *v, char *msg, size_t msgsz);
 static int check_key_prefix(const char *v, char *msg, size_t msgsz);
 static int check_command(const char *v, char *msg, size_t msgsz);
+static int check_display_name(const char *v, char *msg, size_t msgsz);
 
 #define F(field) offsetof(struct config, field)
 #define STR(name, field, flags, check, def, desc) \
@@ -163,6 +164,10 @@ static const struct key keys[] = {
 	    "auto-replies waiting to be sent; more are dropped"),
 	INT("AutoReplySenders", auto_reply_senders, 0, 100, 10000000, "10000",
 	    "senders remembered in-process when Redis is unavailable"),
+	STR("AutoReplyFromName", auto_reply_from_name, KF_EMPTY, check_display_name, "",
+	    "display name in the From of auto-replies; \"\" = the bare address"),
+	INT("AutoReplyMaxPer10Min", auto_reply_max_per_10min, 0, 0, 1000000, "30",
+	    "at most this many auto-replies in any 10 minutes (0 = no limit)"),
 	OTHER("LogLevel", KT_LOGLEVEL, log_level, "info", "err, warning, info or debug"),
 	OTHER("Syslog", KT_BOOL, syslog, "yes", "log to syslog (stderr in the foreground)"),
 	OTHER("SyslogFacility", KT_FACILITY, syslog_facility, "mail",
@@ -209,6 +214,19 @@ static bool all_chars(const char *s, size_t n, const char *extra)
 		if (!isalnum((unsigned char)s[i]) && (s[i] == '\0' || strchr(extra, s[i]) == NULL))
 			return false;
 	return true;
+}
+
+/* A display name goes into a header (RFC 2047-encoded when not ASCII):
+ * no control characters, and short enough for one encoded line. */
+static int check_display_name(const char *v, char *msg, size_t msgsz)
+{
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)v; *p != '\0'; p++, n++)
+		if (*p < 0x20 || *p == 0x7f)
+			return msgf(msg, msgsz, -1, "control character in display name");
+	if (n > 64)
+		return msgf(msg, msgsz, -1, "display name longer than 64 bytes");
+	return 0;
 }
 
 static int check_socket(const char *v, char *msg, size_t msgsz)

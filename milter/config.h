@@ -87,6 +87,8 @@ struct config {
 	long auto_reply_interval;   /* seconds: at most one auto-reply per sender per interval */
 	long auto_reply_queue_size; /* replies waiting for the sender thread; more are dropped */
 	long auto_reply_senders;    /* senders remembered in-process when Redis is unavailable */
+	char *auto_reply_from_name; /* display name of the reply's From; "" = none */
+	long auto_reply_max_per_10min; /* global breaker; 0 = none */
 
 	/* logging */
 	int log_level;              /* enum log_level */

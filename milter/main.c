@@ -30,6 +30,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "autoreply.h"
 #include "config.h"
 #include "counters.h"
 #include "diag.h"
@@ -37,6 +38,7 @@
 #include "magic.h"
 #include "mlfi.h"
 #include "offline.h"
+#include "outq.h"
 #include "rules.h"
 #include "snapshot.h"
 
@@ -95,7 +97,7 @@ static int do_check(void)
 	}
 	magic_thread_done();
 	printf("configuration %s: ok\n", s->cfg->file != NULL ? s->cfg->file : "(built-in defaults)");
-	printf("rules %s: %zu rules, hash %s\n", s->cfg->rules_dir, rules_count(s->rules),
+	printf("rules %s: %zu rules, hash %s\n", s->rules_dir, rules_count(s->rules),
 	       rules_hash(s->rules));
 	snapshot_release(s);
 	return d.errors == 0 ? 0 : EX_CONFIG;
@@ -133,6 +135,21 @@ static void counter_options(const struct config *cfg, struct ctr_options *o)
 	o->backlog_size = cfg->redis_backlog;
 }
 
+/* Starts, reconfigures or stops the auto-reply sender to match AutoReply. */
+static void apply_autoreply(const struct snapshot *s)
+{
+	struct autoreply_options o;
+	snapshot_autoreply_options(s, &o);
+	if (o.enabled && !outq_running()) {
+		if (outq_start(&o) < 0)
+			log_err(NULL, "auto-replies could not start; none will be sent");
+	} else if (o.enabled) {
+		outq_reconfigure(&o);
+	} else if (outq_running()) {
+		outq_stop();
+	}
+}
+
 static void *reload_thread(void *arg)
 {
 	sigset_t *set = arg;
@@ -154,6 +171,7 @@ static void *reload_thread(void *arg)
 		struct ctr_options co;
 		counter_options(s->cfg, &co);
 		ctr_reconfigure(&co);
+		apply_autoreply(s);
 		size_t n = rules_count(s->rules);
 		char hash[64];
 		snprintf(hash, sizeof(hash), "%s", rules_hash(s->rules));
@@ -289,6 +307,7 @@ static int run_milter(bool foreground, const char *socket_override)
 	counter_options(cfg, &co);
 	if (ctr_start(&co) < 0)
 		log_err(NULL, "load counters could not start; running without them");
+	apply_autoreply(s);
 
 	log_info(NULL, "starting %s on %s: rules=%zu hash=%s", PACKAGE_STRING, sock,
 	         rules_count(s->rules), rules_hash(s->rules));
@@ -296,6 +315,7 @@ static int run_milter(bool foreground, const char *socket_override)
 	snapshot_install(s);
 	int rc = mlfi_run();
 	log_info(NULL, "stopping");
+	outq_stop();
 	ctr_stop();
 	snapshot_shutdown();
 	if (pid_file != NULL && pid_file[0] != '\0')

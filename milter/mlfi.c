@@ -183,6 +183,8 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 			logged = true;
 		}
 	}
+	/* Off the mail path: the sender thread does the rest. */
+	session_send_reply(s);
 	end_session(c);
 	return SMFIS_ACCEPT;
 }

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "addr.h"
+#include "autoreply.h"
 #include "buf.h"
 #include "config.h"
 #include "facts.h"
@@ -363,6 +364,21 @@ static int analyse_file(const struct offline_options *o, const char *file, struc
 		const char *name, *value;
 		for (size_t i = 0; session_add(s, i, &name, &value); i++)
 			printf("  %s: %s\n", name, value);
+	}
+	if (o->show_reply && session_facts(s) != NULL) {
+		struct autoreply_options ao;
+		snapshot_autoreply_options(snap, &ao);
+		/* A preview: show what would go out even while AutoReply is off. */
+		if (!ao.enabled)
+			printf("auto-reply: (AutoReply is off: this reply would be sent if it were on)\n");
+		ao.enabled = true;
+		const char *why_not = NULL;
+		bool due = session_autoreply(s, &why_not);
+		const struct verdict *v = session_verdict(s);
+		if (!due && why_not == NULL)
+			printf("auto-reply: none (%s)\n", v == NULL ? "no rules" : "nothing to ask for");
+		else
+			autoreply_show(stdout, &ao, session_facts(s), v, why_not, session_support_address(s));
 	}
 	if (o->show_text) {
 		const struct facts *f = session_facts(s);

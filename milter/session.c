@@ -25,6 +25,7 @@
 
 #include "addr.h"
 #include "attach.h"
+#include "autoreply.h"
 #include "buf.h"
 #include "config.h"
 #include "counters.h"
@@ -34,6 +35,7 @@
 #include "hours.h"
 #include "log.h"
 #include "mime.h"
+#include "outq.h"
 #include "report.h"
 #include "rfc2047.h"
 #include "rules.h"
@@ -696,4 +698,36 @@ void session_report(const struct session *s, const char *file, struct buf *out)
 {
 	struct report_input in = session_report_input(s);
 	report_json(&in, file, out);
+}
+
+bool session_autoreply(const struct session *s, const char **why_not)
+{
+	if (why_not != NULL)
+		*why_not = s->autoreply_why_not;
+	return s->autoreply;
+}
+
+const char *session_support_address(const struct session *s)
+{
+	return s->support_addr;
+}
+
+void session_send_reply(struct session *s)
+{
+	if (!s->autoreply || s->failed || !s->cfg->auto_reply || !outq_running())
+		return;
+	struct autoreply_options o;
+	snapshot_autoreply_options(s->snap, &o);
+	struct buf msg;
+	buf_init(&msg, AUTOREPLY_MAX_MESSAGE);
+	char rcpt[SESSION_ADDR_MAX], key[SESSION_ADDR_MAX];
+	if (autoreply_compose(&o, &s->facts, &s->verdict, s->support_addr, &msg, rcpt, sizeof(rcpt)) < 0) {
+		log_warn(session_qid(s), "auto-reply not sent: %s", autoreply_error());
+	} else if (autoreply_sender_key(rcpt, key, sizeof(key)) < 0) {
+		log_warn(session_qid(s), "auto-reply not sent: sender address too long");
+	} else if (outq_submit_qid(session_qid(s) != NULL ? session_qid(s) : "-", rcpt, key, msg.data,
+	                           msg.len)) {
+		log_debug(session_qid(s), "auto-reply queued");
+	}
+	buf_free(&msg);
 }

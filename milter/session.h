@@ -58,6 +58,16 @@ const struct facts *session_facts(const struct session *s);
 const struct verdict *session_verdict(const struct session *s);
 struct snapshot *session_snapshot(const struct session *s);
 
+/* Whether an auto-reply is due (wanted by the rules and eligible); when
+ * not, *why_not (may be NULL) names the reason or is NULL. */
+bool session_autoreply(const struct session *s, const char **why_not);
+/* The configured support address the message was sent to ("" if none). */
+const char *session_support_address(const struct session *s);
+/* Composes the auto-reply and hands it to the sender queue (outq.h);
+ * never waits.  A no-op unless a reply is due, AutoReply is on and the
+ * queue runs.  Failures are logged. */
+void session_send_reply(struct session *s);
+
 /* Appends the offline mode's JSON object for this message. */
 struct buf;
 void session_report(const struct session *s, const char *file, struct buf *out);

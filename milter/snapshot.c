@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "autoreply.h"
 #include "config.h"
 #include "diag.h"
 #include "log.h"
@@ -44,6 +45,8 @@ static const char *rules_dir_of(const struct config *cfg)
 
 static void snapshot_destroy(struct snapshot *s)
 {
+	autoreply_templates_free(s->templates);
+	free(s->rules_dir);
 	rules_free(s->rules);
 	config_free(s->cfg);
 	free(s);
@@ -61,22 +64,27 @@ struct snapshot *snapshot_load(const char *config_path, bool config_optional, st
 	if (cfg == NULL)
 		return NULL;
 
+	const char *dir = rules_dir_of(cfg);
 	struct rules_options opt = { .match_limit = (unsigned long)cfg->regex_match_limit };
-	struct ruleset *rules = rules_load_dir(rules_dir_of(cfg), &opt, d);
-	if (rules == NULL) {
-		config_free(cfg);
-		return NULL;
-	}
 	struct snapshot *s = calloc(1, sizeof(*s));
 	if (s == NULL) {
 		diag_error(d, NULL, 0, "out of memory");
-		rules_free(rules);
 		config_free(cfg);
 		return NULL;
 	}
 	s->cfg = cfg;
-	s->rules = rules;
 	s->refs = 1;
+	s->rules_dir = strdup(dir);
+	s->rules = rules_load_dir(dir, &opt, d);
+	/* The templates are checked with the rules (every error reported), so
+	 * that --check and a reload catch a broken template too. */
+	char tdir[4096];
+	snprintf(tdir, sizeof(tdir), "%s/templates", dir);
+	s->templates = autoreply_templates_load(tdir, d);
+	if (s->rules_dir == NULL || s->rules == NULL || s->templates == NULL) {
+		snapshot_destroy(s);
+		return NULL;
+	}
 	return s;
 }
 
@@ -127,4 +135,26 @@ void snapshot_shutdown(void)
 	snapshot_current = NULL;
 	pthread_mutex_unlock(&snapshot_lock);
 	snapshot_release(s);
+}
+
+void snapshot_autoreply_options(const struct snapshot *s, struct autoreply_options *o)
+{
+	const struct config *cfg = s->cfg;
+	autoreply_options_init(o);
+	o->enabled = cfg->auto_reply;
+	o->from_name = cfg->auto_reply_from_name;
+	o->period = cfg->auto_reply_interval;
+	o->max_per_10min = cfg->auto_reply_max_per_10min;
+	o->queue_size = cfg->auto_reply_queue_size;
+	o->timeout = cfg->sendmail_timeout;
+	o->senders = cfg->auto_reply_senders;
+	o->sendmail_command = cfg->sendmail_command;
+	o->templates_dir = NULL;
+	o->templates = s->templates;
+	o->hours = &cfg->hours;
+	o->redis_server = cfg->redis_server;
+	o->redis_password = cfg->redis_password;
+	o->redis_database = cfg->redis_database;
+	o->redis_timeout_ms = cfg->redis_io_timeout;
+	o->redis_key_prefix = cfg->redis_key_prefix;
 }

@@ -10,13 +10,17 @@
 
 #include <stdbool.h>
 
+struct autoreply_options;
+struct autoreply_templates;
 struct config;
 struct ruleset;
 struct diag;
 
 struct snapshot {
 	struct config *cfg;
-	struct ruleset *rules;   /* NULL when the rules directory has no rules */
+	struct ruleset *rules;   /* never NULL once loaded (an empty directory gives an empty set) */
+	struct autoreply_templates *templates; /* RulesDir/templates, checked at load */
+	char *rules_dir;         /* the directory the rules were read from */
 	unsigned generation;     /* 1 for the first, +1 per successful reload */
 	/* private */
 	unsigned refs;
@@ -25,6 +29,9 @@ struct snapshot {
 /* Loads config (path NULL = built-in defaults; path must exist unless
  * optional) and the rules it names.  NULL after reporting every error. */
 struct snapshot *snapshot_load(const char *config_path, bool config_optional, struct diag *d);
+
+/* The auto-reply settings of this snapshot (config keys, templates). */
+void snapshot_autoreply_options(const struct snapshot *s, struct autoreply_options *o);
 
 /* Where an uninstalled binary finds rules when the compiled-in default
  * RulesDir does not exist (set by main). */
