@@ -218,6 +218,14 @@ else
 	ok "Postfix logged no milter warning while the milter ran"
 fi
 check "support-milter still running after (a)-(f)" kill -0 "$MILTER_PID"
+# No RedisServer is configured here: everything works without Redis and
+# nothing about Redis or the counters is logged.
+if grep -qi 'redis\|counters' "$T_TMP/milter.log"; then
+	not_ok "no Redis or counter message logged without RedisServer:"
+	grep -i 'redis\|counters' "$T_TMP/milter.log" | head -n 5 | sed 's/^/  | /'
+else
+	ok "no Redis or counter message logged without RedisServer"
+fi
 milter_stop
 rc=$?
 check "support-milter exited 0 on SIGTERM (status $rc)" test "$rc" -eq 0
