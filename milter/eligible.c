@@ -9,8 +9,10 @@
  * - the support address must be in To or Cc: a Bcc'd copy is usually a
  *   list expansion or a customer copying support silently, and RFC 3834
  *   §2 recommends not answering mail that was not addressed to us;
- * - X-Auto-Response-Suppress stops us for All, AutoReply and OOF (what
- *   Exchange sets on its own automatic mail); DR/RN/NRN alone do not;
+ * - X-Auto-Response-Suppress with any value stops us: All, AutoReply
+ *   and OOF (what Exchange sets on its own automatic mail) as RFC 3834
+ *   practice asks, and DR/RN/NRN too, because the product's labelling
+ *   conventions treat the header itself as the mark of automatic mail;
  * - X-Loop of any value stops us (we never add one ourselves, so it is
  *   always someone else's loop guard);
  * - besides RFC 3834's Auto-Submitted, the non-standard markers of
@@ -33,18 +35,6 @@
 #include "config.h"
 #include "eligible.h"
 #include "facts.h"
-
-static bool has_word(const char *value, const char *word)
-{
-	size_t n = strlen(word);
-	for (const char *p = value; *p != '\0'; p++) {
-		if (strncasecmp(p, word, n) == 0 &&
-		    (p == value || !isalnum((unsigned char)p[-1])) &&
-		    !isalnum((unsigned char)p[n]))
-			return true;
-	}
-	return false;
-}
 
 /* The value's first word is word (then end, blank, ';', ',' or '('). */
 static bool value_is(const char *value, const char *word)
@@ -129,8 +119,9 @@ static const char *header_why_not(const char *name, const char *value)
 	if (strncasecmp(name, "List-", 5) == 0 || strcasecmp(name, "Mailing-List") == 0 ||
 	    strcasecmp(name, "X-Mailing-List") == 0 || strcasecmp(name, "X-ML-Name") == 0)
 		return "list";
-	if (strcasecmp(name, "X-Auto-Response-Suppress") == 0 &&
-	    (has_word(value, "All") || has_word(value, "AutoReply") || has_word(value, "OOF")))
+	/* Any value: the sender asked for no automatic answers of some kind,
+	 * and the product's labelling treats the header itself as the sign. */
+	if (strcasecmp(name, "X-Auto-Response-Suppress") == 0 && value[strspn(value, " \t")] != '\0')
 		return "auto-response-suppress";
 	if (strcasecmp(name, "X-Loop") == 0)
 		return "loop";
