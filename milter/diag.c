@@ -70,3 +70,13 @@ void diag_to_log(struct diag *d)
 	d->ctx = NULL;
 	d->errors = d->warnings = 0;
 }
+
+void diag_set(char *err, size_t errsz, const char *fmt, ...)
+{
+	if (err == NULL || errsz == 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errsz, fmt, ap);
+	va_end(ap);
+}

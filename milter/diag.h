@@ -6,6 +6,7 @@
 #ifndef SM_DIAG_H
 #define SM_DIAG_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 struct diag {
@@ -20,6 +21,10 @@ void diag_error(struct diag *d, const char *file, unsigned line,
                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void diag_warning(struct diag *d, const char *file, unsigned line,
                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Formats a one-line error message into err (a leaf function's "what went
+ * wrong" for its caller); a no-op when err is NULL or errsz is 0. */
+void diag_set(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* A diag that prints to a stdio stream (ctx = FILE *). */
 void diag_to_stream(struct diag *d, FILE *fp);

@@ -25,22 +25,10 @@
 #include <strings.h>
 
 #include "hours.h"
+#include "diag.h"
 #include "tz.h"
 
 static const char *const day_names[7] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
-{
-	if (err == NULL || errsz == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-}
 
 /* Day name at s (exactly three letters, then a delimiter); -1 if none. */
 static int parse_day(const char *s, size_t len)
@@ -67,7 +55,7 @@ static int parse_days(const char *s, size_t len, uint8_t *days, char *err, size_
 		if (a < 0 || b < 0) {
 			const char *bad = a < 0 ? p : dash + 1;
 			int badlen = (int)((a < 0 ? a_end : item_end) - bad);
-			set_err(err, errsz, "bad day \"%.*s\" (expected Mon, Tue, Wed, Thu, Fri, "
+			diag_set(err, errsz, "bad day \"%.*s\" (expected Mon, Tue, Wed, Thu, Fri, "
 			        "Sat or Sun, a range like Mon-Fri, or a comma list)",
 			        badlen > 20 ? 20 : badlen, bad);
 			return -1;
@@ -82,7 +70,7 @@ static int parse_days(const char *s, size_t len, uint8_t *days, char *err, size_
 		if (comma != NULL) {
 			p++;
 			if (p == end) {
-				set_err(err, errsz, "day list ends with a comma");
+				diag_set(err, errsz, "day list ends with a comma");
 				return -1;
 			}
 		}
@@ -108,7 +96,7 @@ static int parse_time(const char *s, size_t len)
 int hours_parse_window(const char *s, struct hours_window *out, char *err, size_t errsz)
 {
 	if (s == NULL || out == NULL) {
-		set_err(err, errsz, "missing window");
+		diag_set(err, errsz, "missing window");
 		return -1;
 	}
 	const char *p = s;
@@ -127,7 +115,7 @@ int hours_parse_window(const char *s, struct hours_window *out, char *err, size_
 	while (isspace((unsigned char)*p))
 		p++;
 	if (days_len == 0 || range_len == 0 || *p != '\0') {
-		set_err(err, errsz, "expected DAYS HH:MM-HH:MM, e.g. \"Mon-Fri 09:00-15:00\"");
+		diag_set(err, errsz, "expected DAYS HH:MM-HH:MM, e.g. \"Mon-Fri 09:00-15:00\"");
 		return -1;
 	}
 	struct hours_window w;
@@ -135,7 +123,7 @@ int hours_parse_window(const char *s, struct hours_window *out, char *err, size_
 		return -1;
 	const char *dash = memchr(range, '-', range_len);
 	if (dash == NULL) {
-		set_err(err, errsz, "bad time range \"%.*s\" (expected HH:MM-HH:MM)",
+		diag_set(err, errsz, "bad time range \"%.*s\" (expected HH:MM-HH:MM)",
 		        (int)(range_len > 20 ? 20 : range_len), range);
 		return -1;
 	}
@@ -143,17 +131,17 @@ int hours_parse_window(const char *s, struct hours_window *out, char *err, size_
 	int a = parse_time(range, a_len);
 	int b = parse_time(dash + 1, b_len);
 	if (a < 0 || a == 24 * 60) {
-		set_err(err, errsz, "bad start time \"%.*s\" (expected HH:MM, 00:00 to 23:59)",
+		diag_set(err, errsz, "bad start time \"%.*s\" (expected HH:MM, 00:00 to 23:59)",
 		        (int)(a_len > 20 ? 20 : a_len), range);
 		return -1;
 	}
 	if (b < 0) {
-		set_err(err, errsz, "bad end time \"%.*s\" (expected HH:MM, 00:01 to 24:00)",
+		diag_set(err, errsz, "bad end time \"%.*s\" (expected HH:MM, 00:01 to 24:00)",
 		        (int)(b_len > 20 ? 20 : b_len), dash + 1);
 		return -1;
 	}
 	if (b <= a) {
-		set_err(err, errsz, "end %.*s is not after start %.*s (a window cannot cross "
+		diag_set(err, errsz, "end %.*s is not after start %.*s (a window cannot cross "
 		        "midnight: write two windows)", (int)b_len, dash + 1, (int)a_len, range);
 		return -1;
 	}
@@ -178,7 +166,7 @@ int hours_parse_date(const char *s, struct hours_date *out, char *err, size_t er
 {
 	static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	if (s == NULL || out == NULL) {
-		set_err(err, errsz, "missing date");
+		diag_set(err, errsz, "missing date");
 		return -1;
 	}
 	while (isspace((unsigned char)*s))
@@ -195,14 +183,14 @@ int hours_parse_date(const char *s, struct hours_date *out, char *err, size_t er
 		m = parse_digits(s, 2);
 		d = parse_digits(s + 3, 2);
 	} else {
-		set_err(err, errsz, "bad date \"%.*s\" (expected YYYY-MM-DD, or MM-DD for "
+		diag_set(err, errsz, "bad date \"%.*s\" (expected YYYY-MM-DD, or MM-DD for "
 		        "every year)", (int)(len > 20 ? 20 : len), s);
 		return -1;
 	}
 	bool leap = y == 0 || (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 	if (y < 0 || (len == 10 && y < 1970) || m < 1 || m > 12 || d < 1 ||
 	    d > mdays[m - 1] || (m == 2 && d == 29 && !leap)) {
-		set_err(err, errsz, "no such date \"%.*s\"%s", (int)len, s,
+		diag_set(err, errsz, "no such date \"%.*s\"%s", (int)len, s,
 		        len == 10 && y >= 0 && y < 1970 ? " (years before 1970 are not accepted)" : "");
 		return -1;
 	}

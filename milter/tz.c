@@ -38,6 +38,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "tz.h"
 
 #define TZ_DEFAULT_DIR "/usr/share/zoneinfo"
@@ -86,19 +87,6 @@ struct tz {
 	bool has_rule;
 	struct tz_rule rule;
 };
-
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errsz, const char *fmt, ...)
-{
-	if (err == NULL || errsz == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-}
 
 /* ------------------------------------------------------------ calendar */
 
@@ -436,42 +424,42 @@ static int tzif_parse(struct tz *tz, const unsigned char *buf, size_t len,
 	struct tzif_counts c;
 	char version;
 	if (!tzif_header(buf, len, &version, &c)) {
-		set_err(err, errsz, "%s: not a TZif time zone file", path);
+		diag_set(err, errsz, "%s: not a TZif time zone file", path);
 		return -1;
 	}
 	size_t off = 44, timesz = 4;
 	size_t v1size = tzif_block_size(&c, 4);
 	if (v1size > len - off) {
-		set_err(err, errsz, "%s: truncated TZif file", path);
+		diag_set(err, errsz, "%s: truncated TZif file", path);
 		return -1;
 	}
 	if (version >= '2') {
 		/* v2+: the 64-bit block that follows is authoritative. */
 		off += v1size;
 		if (!tzif_header(buf + off, len - off, &version, &c) || version < '2') {
-			set_err(err, errsz, "%s: bad second TZif header", path);
+			diag_set(err, errsz, "%s: bad second TZif header", path);
 			return -1;
 		}
 		off += 44;
 		timesz = 8;
 		if (tzif_block_size(&c, 8) > len - off) {
-			set_err(err, errsz, "%s: truncated TZif file", path);
+			diag_set(err, errsz, "%s: truncated TZif file", path);
 			return -1;
 		}
 	} else if (version != '\0') {
-		set_err(err, errsz, "%s: unknown TZif version", path);
+		diag_set(err, errsz, "%s: unknown TZif version", path);
 		return -1;
 	}
 	const char *why = tzif_block(tz, buf + off, &c, timesz);
 	if (why != NULL) {
-		set_err(err, errsz, "%s: %s", path, why);
+		diag_set(err, errsz, "%s: %s", path, why);
 		return -1;
 	}
 	off += tzif_block_size(&c, timesz);
 	if (timesz == 8) {
 		/* Footer: "\n" TZ-string "\n"; an empty string means no rule. */
 		if (off >= len || buf[off] != '\n') {
-			set_err(err, errsz, "%s: missing TZif footer", path);
+			diag_set(err, errsz, "%s: missing TZif footer", path);
 			return -1;
 		}
 		const unsigned char *start = buf + off + 1;
@@ -479,14 +467,14 @@ static int tzif_parse(struct tz *tz, const unsigned char *buf, size_t len,
 		size_t n = nl != NULL ? (size_t)(nl - start) : 0;
 		char spec[256];
 		if (nl == NULL || n >= sizeof(spec) || memchr(start, '\0', n) != NULL) {
-			set_err(err, errsz, "%s: bad TZif footer", path);
+			diag_set(err, errsz, "%s: bad TZif footer", path);
 			return -1;
 		}
 		memcpy(spec, start, n);
 		spec[n] = '\0';
 		if (n > 0) {
 			if (!parse_posix_tz(spec, &tz->rule)) {
-				set_err(err, errsz, "%s: bad TZ rule \"%s\" in footer", path, spec);
+				diag_set(err, errsz, "%s: bad TZ rule \"%s\" in footer", path, spec);
 				return -1;
 			}
 			tz->has_rule = true;
@@ -521,19 +509,19 @@ static int read_file(const char *path, unsigned char **out, size_t *outlen,
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
-		set_err(err, errsz, "%s: %s", path, strerror(errno));
+		diag_set(err, errsz, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	struct stat st;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > TZ_MAX_FILE) {
-		set_err(err, errsz, "%s: not a time zone file", path);
+		diag_set(err, errsz, "%s: not a time zone file", path);
 		close(fd);
 		return -1;
 	}
 	unsigned char *buf = malloc((size_t)st.st_size + 1);
 	size_t have = 0;
 	if (buf == NULL) {
-		set_err(err, errsz, "%s: out of memory", path);
+		diag_set(err, errsz, "%s: out of memory", path);
 		close(fd);
 		return -1;
 	}
@@ -547,7 +535,7 @@ static int read_file(const char *path, unsigned char **out, size_t *outlen,
 		if (r <= 0) {
 			if (r == 0)
 				break;
-			set_err(err, errsz, "%s: %s", path, strerror(errno));
+			diag_set(err, errsz, "%s: %s", path, strerror(errno));
 			free(buf);
 			close(fd);
 			return -1;
@@ -555,7 +543,7 @@ static int read_file(const char *path, unsigned char **out, size_t *outlen,
 		have += (size_t)r;
 	}
 	if (have == cap) {
-		set_err(err, errsz, "%s: changed while being read", path);
+		diag_set(err, errsz, "%s: changed while being read", path);
 		free(buf);
 		close(fd);
 		return -1;
@@ -584,26 +572,26 @@ static struct tz *tz_utc(void)
 
 struct tz *tz_load(const char *name, char *err, size_t errsz)
 {
-	set_err(err, errsz, "%s", "");
+	diag_set(err, errsz, "%s", "");
 	if (name == NULL || *name == '\0') {
-		set_err(err, errsz, "empty time zone name");
+		diag_set(err, errsz, "empty time zone name");
 		return NULL;
 	}
 	if (strcmp(name, "UTC") == 0) {
 		struct tz *utc = tz_utc();
 		if (utc == NULL)
-			set_err(err, errsz, "out of memory");
+			diag_set(err, errsz, "out of memory");
 		return utc;
 	}
 	char path[4096];
 	if (name[0] == '/') {
 		if (snprintf(path, sizeof(path), "%s", name) >= (int)sizeof(path)) {
-			set_err(err, errsz, "time zone path too long");
+			diag_set(err, errsz, "time zone path too long");
 			return NULL;
 		}
 	} else {
 		if (!is_safe_name(name)) {
-			set_err(err, errsz, "bad time zone name \"%.64s\" (expected Area/City, "
+			diag_set(err, errsz, "bad time zone name \"%.64s\" (expected Area/City, "
 			        "e.g. Europe/Copenhagen, or an absolute path)", name);
 			return NULL;
 		}
@@ -611,7 +599,7 @@ struct tz *tz_load(const char *name, char *err, size_t errsz)
 		if (dir == NULL || *dir == '\0')
 			dir = TZ_DEFAULT_DIR;
 		if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path)) {
-			set_err(err, errsz, "time zone path too long");
+			diag_set(err, errsz, "time zone path too long");
 			return NULL;
 		}
 	}
@@ -619,12 +607,12 @@ struct tz *tz_load(const char *name, char *err, size_t errsz)
 	size_t len;
 	char why[512];
 	if (read_file(path, &buf, &len, why, sizeof(why)) != 0) {
-		set_err(err, errsz, "unknown time zone \"%.64s\" (%s)", name, why);
+		diag_set(err, errsz, "unknown time zone \"%.64s\" (%s)", name, why);
 		return NULL;
 	}
 	struct tz *tz = calloc(1, sizeof(*tz));
 	if (tz == NULL || (tz->name = strdup(name)) == NULL) {
-		set_err(err, errsz, "out of memory");
+		diag_set(err, errsz, "out of memory");
 		free(buf);
 		tz_free(tz);
 		return NULL;
