@@ -24,8 +24,11 @@
 # Environment: top_srcdir, top_builddir, SUPPORT_MILTER, SHARED_DIR,
 # POSTFIX, REDIS_SERVER (as in make check); BENCH_RUNS (3), BENCH_SECS
 # (3, per direct run), BENCH_CONNS (16), BENCH_PF_MSGS (200 per Postfix
-# run), BENCH_KEEP=1 keeps the work dir (logs, raw results).
-# Exit status: 0, or 1 when a goal is missed or a part failed.
+# run), BENCH_KEEP=1 keeps the work dir (logs, raw results),
+# BENCH_STRICT=1 makes a missed goal an error.
+# Exit status: 1 when a part failed (a milter did not start, a load run
+# had errors, a support mail was not analysed), else 0; missed goals are
+# counted under the table (and fail only with BENCH_STRICT=1).
 
 T_NAME=bench
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -53,6 +56,7 @@ W=$T_TMP
 ROWS=$W/rows       # the table, one tab-separated row per line
 : >"$ROWS"
 FAILED=0
+MISSED=0
 t0=$SECONDS
 load_start=$(cut -d' ' -f1 /proc/loadavg)
 
@@ -75,7 +79,7 @@ goal_row() { # goal_row PART WHAT UNIT NOM NULL SUP SUPR RATIO OP LIMIT VALUE...
 		[ "$r" = yes ] && [ "$ok" = - ] && ok=yes
 		[ "$r" = NO ] && ok=NO
 	done
-	[ "$ok" = NO ] && FAILED=1
+	[ "$ok" = NO ] && MISSED=$((MISSED + 1))
 	row "$part" "$what" "$unit" "$nom" "$nul" "$sup" "$supr" "$rat" "$op $lim" "$ok"
 }
 
@@ -197,5 +201,7 @@ printf '== direct: %s; support+R = support-milter with Redis%s\n' "$CORPUS_NAME"
 	cat "$ROWS"
 } | awk -F'\t' '{ printf "%-8s %-36s %-6s %9s %9s %9s %9s %6s %-8s %s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 }'
 echo "ratio: support+R / null (throughput; through Postfix the goal is >= 1.0, direct >= 0.5)"
+echo "goals missed: $MISSED$([ "$FAILED" = 1 ] && echo "; a part FAILED (see the messages above)")"
 [ "${BENCH_KEEP:-0}" = 1 ] && echo "raw results and logs: $W"
+[ "${BENCH_STRICT:-0}" = 1 ] && [ "$MISSED" -gt 0 ] && FAILED=1
 exit "$FAILED"
