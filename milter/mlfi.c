@@ -6,18 +6,29 @@
  * we always continue (MAIL, RCPT, each header, end of headers, body
  * chunks).  Mail with no support recipient is accepted at DATA, so the
  * MTA sends neither its headers nor its body.  When an MTA does not offer
- * a no-reply option we fall back to replying CONTINUE.
+ * a no-reply option we fall back to replying CONTINUE.  SMFIP_SKIP is not
+ * used: skipping the rest of the body needs a reply to every body chunk
+ * (a round trip each, where NR_BODY has none), and the analysis needs the
+ * whole body anyway, since a later part may hold the text or the
+ * screenshot.
  *
  * Per connection: a small struct holding the negotiated options and the
  * current message's session.  A session lives from MAIL to end of message
  * or abort.
+ *
+ * Latency: the TCP listening socket gets TCP_NODELAY (see
+ * set_nodelay_on_listeners), or every end of message over TCP waits
+ * ~40 ms for a delayed ACK.
  */
 #include "autoconfig.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <libmilter/mfapi.h>
 
@@ -224,6 +235,61 @@ static struct smfiDesc mlfi_desc = {
 	.xxfi_negotiate = mlfi_negotiate,
 };
 
+/*
+ * libmilter writes each reply with its own write(), and at end of message
+ * we send several (one ADDHEADER per added header, CHGHEADER per removal,
+ * then ACCEPT).  With Nagle's algorithm on, only the first small segment
+ * leaves at once; the next waits until the MTA acknowledges it, and the
+ * MTA's kernel delays that ACK (up to 40 ms on Linux) because the MTA,
+ * still waiting for the final reply, sends nothing to piggyback it on.
+ * Measured with milterload at K=16 over TCP: end-of-message p50 43.6 ms
+ * without TCP_NODELAY, well under 1 ms with it.
+ *
+ * libmilter does not set TCP_NODELAY and does not expose its sockets, so
+ * after smfi_opensocket we find its listening socket and set the option
+ * there; on Linux (and the BSDs) an accepted socket inherits it from the
+ * listener.  The socket is one of the first descriptors of the process:
+ * scanning the first 1024 finds it.  A listening TCP socket that already
+ * existed before smfi_opensocket (none in support-milter) would get the
+ * option too, harmlessly.  Failure only costs latency: logged, not fatal.
+ */
+#define MLFI_FD_SCAN 1024
+
+static bool is_tcp_listener(int fd)
+{
+	int v = 0;
+	socklen_t len = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) != 0 || v == 0)
+		return false;
+	len = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &len) != 0 || (v != AF_INET && v != AF_INET6))
+		return false;
+	len = sizeof(v);
+	return getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &len) == 0 && v == SOCK_STREAM;
+}
+
+static void set_nodelay_on_listeners(const char *socket)
+{
+	int found = 0;
+	for (int fd = 0; fd < MLFI_FD_SCAN; fd++) {
+		if (!is_tcp_listener(fd))
+			continue;
+		int one = 1;
+		if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
+			log_warn(NULL, "cannot set TCP_NODELAY on %s: %s (replies may wait for delayed ACKs)",
+			         socket, strerror(errno));
+		else
+			found++;
+	}
+	if (found == 0)
+		log_warn(NULL, "no listening TCP socket found for %s: TCP_NODELAY not set", socket);
+}
+
+static bool is_tcp_socket_spec(const char *socket)
+{
+	return strncmp(socket, "inet:", 5) == 0 || strncmp(socket, "inet6:", 6) == 0;
+}
+
 int mlfi_setup(const char *socket, long timeout_seconds)
 {
 	if (smfi_setconn((char *)socket) != MI_SUCCESS) {
@@ -243,6 +309,8 @@ int mlfi_setup(const char *socket, long timeout_seconds)
 		log_err(NULL, "cannot open milter socket %s: %s", socket, strerror(errno));
 		return -1;
 	}
+	if (is_tcp_socket_spec(socket))
+		set_nodelay_on_listeners(socket);
 	return 0;
 }
 

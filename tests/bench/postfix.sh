@@ -1,0 +1,150 @@
+# shellcheck shell=bash
+# tests/bench/postfix.sh: the Postfix part of tests/bench/run.sh (sourced
+# by it; uses its helpers and tests/lib/postfix.sh).
+#
+# One private Postfix (pf_start) with one smtpd listener per case: no
+# milter, null-milter, support-milter, support-milter with Redis (when
+# there is a redis-server).
+# Delivery is discard(8): the bench measures the receiving side (smtpd,
+# cleanup, the milter), not a delivery agent; the transports are switched
+# with postconf -e after pf_start, so tests/lib/postfix.sh is used as is.
+# smtp-source sends BENCH_PF_MSGS messages over 8 parallel sessions, one
+# message per SMTP session (hence one milter connection per message,
+# as with real inbound mail), to the support address.  Between runs the
+# queue is let drain, so that no run pays for the previous one's
+# deliveries.  msgs/s = messages / smtp-source's wall time.
+
+pf_queue_empty() {
+	[ -z "$(find "$PF_DIR/queue/incoming" "$PF_DIR/queue/active" "$PF_DIR/queue/maildrop" -type f 2>/dev/null | head -1)" ]
+}
+pf_drain() {
+	local i
+	for ((i = 0; i < 300; i++)); do
+		pf_queue_empty && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# pf_run PORT FILE N: sends N copies; prints msgs/s, or "-" on failure.
+pf_run() {
+	local port=$1 file=$2 n=$3 t0 t1
+	pf_drain
+	t0=$(date +%s.%N)
+	if ! timeout 300 "$SMTP_SOURCE" -s 8 -m "$n" -M bench.example -f customer@example.dk \
+		-t support@timemap.dk -F "$file" "127.0.0.1:$port" >>"$W/smtp-source.log" 2>&1; then
+		echo "bench: smtp-source to port $port failed (see $W/smtp-source.log)" >&2
+		echo -
+		return
+	fi
+	t1=$(date +%s.%N)
+	awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", n / (b - a) }'
+}
+
+bench_postfix() {
+	local why='' pdir run mail cfg r n=$BENCH_PF_MSGS postconf cfgs="none null sup supr"
+	SMTP_SOURCE=$(command -v smtp-source || echo /usr/sbin/smtp-source)
+	[ -x "${POSTFIX:-}" ] || POSTFIX=$(command -v postfix 2>/dev/null || echo /usr/sbin/postfix)
+	[ -x "$POSTFIX" ] || why="no postfix"
+	[ -x "$SMTP_SOURCE" ] || why="no smtp-source (Debian package postfix)"
+	[ "$(id -u)" = 0 ] || why="not root (postfix start)"
+	getent passwd postfix >/dev/null && getent group postdrop >/dev/null || why="no postfix user/postdrop group"
+	if [ -n "$why" ]; then
+		echo "bench: Postfix part skipped: $why"
+		row postfix "skipped: $why" - - - - - - - -
+		return
+	fi
+	[ -z "$REDIS_PORT" ] && cfgs="none null sup"
+	echo "bench: Postfix, $BENCH_RUNS x $n messages per mail and milter"
+
+	# The milters, then one smtpd listener per case (PORT_<cfg>).
+	declare -A PORT=() MPORT=()
+	for cfg in $cfgs; do
+		PORT[$cfg]=$(free_port) || { FAILED=1; return; }
+		[ "$cfg" = none ] && continue
+		MPORT[$cfg]=$(free_port) || { FAILED=1; return; }
+		case $cfg in
+		null) start_bg "pf_$cfg" "$W/pf-$cfg.log" "$NULL_MILTER" "inet:${MPORT[$cfg]}@127.0.0.1" ;;
+		sup) sm_conf "$W/pf-$cfg.conf" "inet:${MPORT[$cfg]}@127.0.0.1" ;;
+		supr) sm_conf "$W/pf-$cfg.conf" "inet:${MPORT[$cfg]}@127.0.0.1" "$REDIS_PORT" ;;
+		esac
+		[ "$cfg" = null ] || start_bg "pf_$cfg" "$W/pf-$cfg.log" "$SUPPORT_MILTER" -f -c "$W/pf-$cfg.conf"
+	done
+	[ "$(printf '%s\n' "${PORT[@]}" "${MPORT[@]}" | sort -u | wc -l)" -eq $((${#PORT[@]} + ${#MPORT[@]})) ] ||
+		{ echo "bench: port collision"; FAILED=1; stop_all; return; }
+	for cfg in "${!MPORT[@]}"; do
+		wait_port "${MPORT[$cfg]}" 10 || { echo "bench: $cfg milter did not come up"; FAILED=1; stop_all; return; }
+	done
+
+	pdir=$W/pf
+	if ! pf_start "$pdir" "${PORT[none]}" "milter_protocol = 6"; then
+		FAILED=1
+		row postfix "Postfix did not start" - - - - - - - NO
+		stop_all
+		return
+	fi
+	t_at_exit pf_stop
+	# Edited in place (postconf -e), not overridden by appended lines: every
+	# Postfix process would log "overriding earlier entry" warnings, and
+	# postlogd, which sends its own warnings to its own socket, deadlocks
+	# once that socket's 10-datagram queue is full.
+	postconf=$(dirname "$POSTFIX")/postconf
+	[ -x "$postconf" ] || postconf=postconf
+	"$postconf" -c "$pdir/etc" -e "default_transport = discard" "local_transport = discard" \
+		"relay_transport = discard" "virtual_transport = discard"
+	for cfg in "${!MPORT[@]}"; do
+		printf '127.0.0.1:%s inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:%s\n' \
+			"${PORT[$cfg]}" "${MPORT[$cfg]}" >>"$pdir/etc/master.cf"
+	done
+	timeout 30 "$POSTFIX" -c "$pdir/etc" reload >/dev/null 2>&1
+	for cfg in "${!MPORT[@]}"; do
+		wait_port "${PORT[$cfg]}" 15 ||
+			{ echo "bench: smtpd for $cfg did not come up"; FAILED=1; pf_stop; stop_all; return; }
+	done
+
+	declare -A res=()
+	local sent=0
+	for mail in plain html-png; do # warm up: smtpd processes, milter threads
+		for cfg in $cfgs; do
+			r=$(pf_run "${PORT[$cfg]}" "$W/$mail.eml" 16)
+		done
+		sent=$((sent + 16))
+	done
+	for ((run = 1; run <= BENCH_RUNS; run++)); do
+		for mail in plain html-png; do
+			for cfg in $cfgs; do
+				r=$(pf_run "${PORT[$cfg]}" "$W/$mail.eml" "$n")
+				[ "$r" = - ] && FAILED=1
+				res[$mail.$cfg]+="$r "
+				printf '%s %s %s %s\n' "$run" "$mail" "$cfg" "$r" >>"$W/postfix.results"
+			done
+			sent=$((sent + n))
+		done
+	done
+	pf_drain
+	# Every mail sent through a support-milter must have been analysed.
+	declare -A analysed=([sup]=- [supr]=-)
+	for cfg in sup supr; do
+		[ -n "${MPORT[$cfg]:-}" ] || continue
+		analysed[$cfg]=$(grep -c ' rcpt=1 ' "$W/pf-$cfg.log")
+	done
+	pf_stop
+	stop_all
+	local what m
+	declare -A med=()
+	for mail in plain html-png; do
+		for cfg in none null sup supr; do
+			# shellcheck disable=SC2086 # a list of numbers
+			med[$cfg]=$(printf '%s\n' ${res[$mail.$cfg]:-} | median)
+		done
+		case $mail in
+		plain) what="short plain-text mail, 8 sessions" ;;
+		*) what="HTML + $((png_bytes / 1024)) KiB PNG, 8 sessions" ;;
+		esac
+		goal_row postfix "$what" msg/s "${med[none]}" "${med[null]}" "${med[sup]}" "${med[supr]}" \
+			"$(ratio "${med[supr]}" "${med[null]}")" ">=" 1.0 \
+			"$(ratio "${med[sup]}" "${med[null]}")" "$(ratio "${med[supr]}" "${med[null]}")"
+	done
+	goal_row postfix "support mails analysed (of $sent)" mails - - "${analysed[sup]}" \
+		"${analysed[supr]}" - "=" "$sent" "${analysed[sup]}" "${analysed[supr]}"
+}
