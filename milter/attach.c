@@ -2,7 +2,8 @@
  * attach: one record per non-text leaf part (attachment or inline image).
  *
  * Inputs: the part's parsed headers (attach_begin), its decoded bytes in
- * pieces of any size (attach_data).  Output: struct attachment
+ * pieces of any size (attach_data), until attach_wants_more says that
+ * the rest cannot change the record; then the full size (attach_set_size).  Output: struct attachment
  * (attach_end): declared and detected type, file name, Content-ID, decoded
  * size, image size, inline/image/mismatch flags.
  *
@@ -10,9 +11,10 @@
  * and reused for every part; imgsize keeps its own fixed window.  A 50 MB
  * part costs what a 50 KB one does.
  *
- * Typing: libmagic on the first max_sniff bytes (magic.c, one handle per
- * thread).  Image size: imgsize over all bytes; only if that fails and
- * libmagic says image/..., the size in libmagic's description.
+ * Typing: libmagic on the first max_sniff bytes (magic.c, a pool of
+ * handles).  Image size: imgsize over the bytes (it ignores the rest once
+ * it knows or gives up); only if that fails and libmagic says image/...,
+ * the size in libmagic's description.
  *
  * Mismatch: a small table maps MIME types and file-name extensions to
  * families; declared type or extension in a family other than the
@@ -433,6 +435,19 @@ void attach_data(struct attach_scanner *a, const unsigned char *p, size_t n)
 	}
 	imgsize_feed(&a->img, p, n);
 	a->cur.size += n;
+}
+
+bool attach_wants_more(const struct attach_scanner *a)
+{
+	if (!a || !a->active)
+		return false;
+	return a->nsniff < a->max_sniff || !a->img.done;
+}
+
+void attach_set_size(struct attach_scanner *a, uint64_t size)
+{
+	if (a && a->active && size > a->cur.size)
+		a->cur.size = size;
 }
 
 void attach_end(struct attach_scanner *a, struct attachment *out)

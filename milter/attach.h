@@ -1,8 +1,9 @@
 /*
  * attach: the record of one non-text part (attachment or inline image).
  * Fed the part's headers (mime_part_info) and its decoded bytes, it keeps
- * the first max_sniff bytes for libmagic, streams all bytes through
- * imgsize, counts the decoded size, and at the end decides:
+ * the first max_sniff bytes for libmagic, streams the bytes through
+ * imgsize until it is done, counts the decoded size (or is told it, when
+ * the feeder stopped early: attach_wants_more), and at the end decides:
  *
  *   detected   libmagic's MIME type of the first bytes;
  *   width/height from imgsize (libmagic's description as a fallback);
@@ -57,6 +58,14 @@ struct attach_scanner *attach_new(size_t max_sniff);
 void attach_free(struct attach_scanner *a);
 void attach_begin(struct attach_scanner *a, const struct mime_part_info *part);
 void attach_data(struct attach_scanner *a, const unsigned char *p, size_t n);
+/* false once more bytes of this part cannot change the record but its
+ * size: the sniff buffer is full and imgsize is done (dimensions found
+ * or given up).  The feeder may then stop calling attach_data, and must
+ * give the part's full decoded size to attach_set_size before attach_end. */
+bool attach_wants_more(const struct attach_scanner *a);
+/* The part's decoded size, when not every byte went through attach_data
+ * (replaces the count of bytes fed; ignored when smaller than it). */
+void attach_set_size(struct attach_scanner *a, uint64_t size);
 /* Finishes the part and fills out. */
 void attach_end(struct attach_scanner *a, struct attachment *out);
 

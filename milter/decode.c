@@ -27,6 +27,7 @@
 struct emit {
 	unsigned char buf[512];
 	size_t n;
+	size_t total;      /* bytes emitted (decode_skip's answer) */
 	decode_sink out;
 	void *ctx;
 };
@@ -35,6 +36,7 @@ static void emit_flush(struct emit *e)
 {
 	if (e->n > 0 && e->out != NULL)
 		e->out(e->ctx, e->buf, e->n);
+	e->total += e->n;
 	e->n = 0;
 }
 
@@ -130,6 +132,75 @@ static void b64_feed(struct decoder *d, const unsigned char *p, size_t n, struct
 			d->errors++;
 		}
 	}
+}
+
+/* For b64_skip: a byte's sextet (0..63, as b64_value), or B64_PAD ('='),
+ * B64_WS (white space, ignored) or B64_JUNK (counted as an error). */
+enum { B64_PAD = 64, B64_WS, B64_JUNK };
+
+static const unsigned char b64_class[256] = {
+	66, 66, 66, 66, 66, 66, 66, 66, 66, 65, 65, 66, 66, 65, 66, 66,
+	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+	65, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 62, 66, 66, 66, 63,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 66, 66, 66, 64, 66, 66,
+	66, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 66, 66, 66, 66, 66,
+	66, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 66, 66, 66, 66, 66,
+	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+	66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66, 66,
+};
+
+/* Same state changes as b64_feed (the held sextets are kept, so that a
+ * later decode_feed or decode_finish emits the right bytes); returns the
+ * byte count b64_feed would have emitted.  A run of alphabet characters
+ * (a whole line, usually) is counted at once: only its last sextets
+ * (fewer than 4) can be pending at its end. */
+static size_t b64_skip(struct decoder *d, const unsigned char *p, size_t n)
+{
+	size_t out = 0, i = 0;
+	unsigned np = d->npend;
+	while (i < n) {
+		size_t start = i;
+		while (i < n && b64_class[p[i]] < B64_PAD)
+			i++;
+		size_t run = i - start;
+		if (run > 0) {
+			size_t total = np + run;
+			unsigned rem = (unsigned)(total % 4);
+			out += total / 4 * 3;
+			if (total < 4) {
+				for (size_t k = 0; k < run; k++)
+					d->pend[np + k] = b64_class[p[start + k]];
+			} else {
+				/* the last quantum boundary lies inside the run */
+				for (unsigned k = 0; k < rem; k++)
+					d->pend[k] = b64_class[p[i - rem + k]];
+			}
+			np = rem;
+		}
+		if (i == n)
+			break;
+		unsigned char v = b64_class[p[i++]];
+		if (v == B64_PAD) {
+			/* as b64_partial: 2 sextets make 1 byte, 3 make 2 */
+			if (np == 1)
+				d->errors++;
+			else if (np >= 2)
+				out += np - 1;
+			np = 0;
+		} else if (v == B64_JUNK) {
+			d->errors++;
+		}
+	}
+	d->npend = np;
+	return out;
 }
 
 /* ------------------------------------------------------ quoted-printable */
@@ -298,6 +369,21 @@ void decode_feed(struct decoder *d, const unsigned char *p, size_t n, decode_sin
 			qp_byte(d, p[i], &e);
 	}
 	emit_flush(&e);
+}
+
+size_t decode_skip(struct decoder *d, const unsigned char *p, size_t n)
+{
+	if (n == 0 || d->kind == DECODE_IDENTITY)
+		return n;
+	if (d->kind == DECODE_BASE64)
+		return b64_skip(d, p, n);
+	/* QP output depends on look-ahead state: run the real state machine
+	 * into a sink that drops the bytes. */
+	struct emit e = { .n = 0, .total = 0, .out = NULL, .ctx = NULL };
+	for (size_t i = 0; i < n; i++)
+		qp_byte(d, p[i], &e);
+	emit_flush(&e);
+	return e.total;
 }
 
 void decode_finish(struct decoder *d, decode_sink out, void *ctx)

@@ -38,5 +38,11 @@ void decode_init(struct decoder *d, enum decode_kind kind);
 void decode_feed(struct decoder *d, const unsigned char *p, size_t n, decode_sink out, void *ctx);
 /* Flushes what is pending at the end of the part. */
 void decode_finish(struct decoder *d, decode_sink out, void *ctx);
+/* Like decode_feed, but the output is only counted, not produced: returns
+ * how many bytes decode_feed would have handed to its sink, and leaves
+ * the state (pending bytes, errors) exactly as decode_feed would, so that
+ * decode_feed, decode_skip and decode_finish may follow one another in
+ * any order.  For base64 this is a table look-up per input byte. */
+size_t decode_skip(struct decoder *d, const unsigned char *p, size_t n);
 
 #endif

@@ -1,13 +1,19 @@
 /*
- * magic: content typing with libmagic, one handle per thread.
+ * magic: content typing with libmagic, from a small pool of handles.
  *
- * Owns: a pthread key whose value is this thread's magic_t, opened and
- * loaded with the default database on first use (pthread_once creates the
- * key), closed by the key's destructor when the thread exits, or now by
- * magic_thread_done().  A handle is never shared between threads: libmagic
- * handles are not thread-safe.  The one handle serves both questions (MIME
- * type and description): magic_setflags() is per handle, so switching the
- * flags before each call is safe within the thread.
+ * Owns: up to POOL_MAX magic_t handles, each opened and loaded with the
+ * default database once (lazily, when every existing handle is busy) and
+ * then kept until magic_shutdown().  A caller checks a handle out under
+ * the pool's mutex, types one buffer with it, and returns it: a handle is
+ * never used by two threads at once (libmagic handles are not
+ * thread-safe), and none is loaded again per message or per thread.
+ * (Per-thread handles were reloaded whenever libmilter's worker pool
+ * ended a thread and started another: magic_load is far dearer than
+ * typing.)  When all POOL_MAX handles are busy, callers wait on a
+ * condition variable.  magic_load runs outside the mutex, so typing with
+ * the other handles goes on meanwhile.  The one handle serves both
+ * questions (MIME type and description): magic_setflags() is per handle
+ * and set before each call.
  *
  * Inputs: a buffer and its length; libmagic looks at those bytes only (the
  * caller bounds them, attach.c passes at most its max_sniff prefix).
@@ -22,7 +28,8 @@
  * guess.
  *
  * Failure: no handle (database missing, out of memory) or a libmagic error
- * -> false, "application/octet-stream" (MIME) or "" (description).
+ * -> false, "application/octet-stream" (MIME) or "" (description); a
+ * failed load takes no pool slot, so the next call tries again.
  * magic_preload() reports the reason at start-up.
  */
 #include "autoconfig.h"
@@ -41,34 +48,20 @@
 #define FLAGS_MIME (FLAGS_COMMON | MAGIC_MIME_TYPE)
 #define FLAGS_DESC FLAGS_COMMON
 
-static pthread_key_t key;
-static pthread_once_t key_once = PTHREAD_ONCE_INIT;
-static int key_error; /* from pthread_key_create, 0 when the key exists */
+/* Enough for libmilter's concurrent workers on a small mail host; more
+ * callers than this wait for a handle (typing takes microseconds). */
+#define POOL_MAX MAGIC_POOL_MAX
 
-static void handle_destroy(void *h)
-{
-	magic_close((magic_t)h);
-}
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pool_free = PTHREAD_COND_INITIALIZER;
+static magic_t pool_idle[POOL_MAX]; /* loaded handles nobody uses */
+static unsigned pool_nidle;
+static unsigned pool_nopen;         /* loaded handles, idle or checked out */
+static unsigned long pool_loads;    /* for tests */
 
-static void key_create(void)
+static magic_t load_one(char *err, size_t errsz)
 {
-	key_error = pthread_key_create(&key, handle_destroy);
-}
-
-/* This thread's loaded handle, opened on first use; NULL (and a reason
- * in err, when given) if it cannot be had. */
-static magic_t handle(char *err, size_t errsz)
-{
-	pthread_once(&key_once, key_create);
-	if (key_error != 0) {
-		if (err)
-			snprintf(err, errsz, "pthread_key_create: %s", strerror(key_error));
-		return NULL;
-	}
-	magic_t m = pthread_getspecific(key);
-	if (m)
-		return m;
-	m = magic_open(FLAGS_MIME);
+	magic_t m = magic_open(FLAGS_MIME);
 	if (!m) {
 		if (err)
 			snprintf(err, errsz, "magic_open: %s", strerror(errno));
@@ -82,31 +75,53 @@ static magic_t handle(char *err, size_t errsz)
 		magic_close(m);
 		return NULL;
 	}
-	int rc = pthread_setspecific(key, m);
-	if (rc != 0) {
-		if (err)
-			snprintf(err, errsz, "pthread_setspecific: %s", strerror(rc));
-		magic_close(m);
-		return NULL;
-	}
 	return m;
+}
+
+/* A loaded handle for this caller alone, until checkin(); NULL (and a
+ * reason in err, when given) if none can be had. */
+static magic_t checkout(char *err, size_t errsz)
+{
+	pthread_mutex_lock(&pool_lock);
+	while (pool_nidle == 0 && pool_nopen >= POOL_MAX)
+		pthread_cond_wait(&pool_free, &pool_lock);
+	if (pool_nidle > 0) {
+		magic_t m = pool_idle[--pool_nidle];
+		pthread_mutex_unlock(&pool_lock);
+		return m;
+	}
+	pool_nopen++; /* the slot is ours while we load */
+	pthread_mutex_unlock(&pool_lock);
+
+	magic_t m = load_one(err, errsz);
+	pthread_mutex_lock(&pool_lock);
+	if (m) {
+		pool_loads++;
+	} else {
+		pool_nopen--;
+		pthread_cond_signal(&pool_free);
+	}
+	pthread_mutex_unlock(&pool_lock);
+	return m;
+}
+
+static void checkin(magic_t m)
+{
+	pthread_mutex_lock(&pool_lock);
+	pool_idle[pool_nidle++] = m;
+	pthread_cond_signal(&pool_free);
+	pthread_mutex_unlock(&pool_lock);
 }
 
 int magic_preload(char *err, size_t errsz)
 {
 	if (err && errsz)
 		err[0] = '\0';
-	return handle(err, errsz) ? 0 : -1;
-}
-
-/* libmagic's answer for the buffer under `flags`, or NULL. */
-static const char *ask(int flags, const unsigned char *p, size_t n)
-{
-	static const unsigned char empty[1];
-	magic_t m = handle(NULL, 0);
-	if (!m || magic_setflags(m, flags) != 0)
-		return NULL;
-	return magic_buffer(m, p && n ? p : empty, p ? n : 0);
+	magic_t m = checkout(err, errsz);
+	if (!m)
+		return -1;
+	checkin(m);
+	return 0;
 }
 
 static void copy_out(char *out, size_t outsz, const char *s)
@@ -120,11 +135,29 @@ static void copy_out(char *out, size_t outsz, const char *s)
 	out[n] = '\0';
 }
 
+/* libmagic's answer for the buffer under `flags` into out (truncated);
+ * false when there is none.  The answer lives in the handle, so it is
+ * copied before the handle goes back. */
+static bool ask(int flags, const unsigned char *p, size_t n, char *out, size_t outsz)
+{
+	static const unsigned char empty[1];
+	magic_t m = checkout(NULL, 0);
+	if (!m)
+		return false;
+	const char *r = NULL;
+	if (magic_setflags(m, flags) == 0)
+		r = magic_buffer(m, p && n ? p : empty, p ? n : 0);
+	if (r)
+		copy_out(out, outsz, r);
+	checkin(m);
+	return r != NULL;
+}
+
 bool magic_mime_type(const unsigned char *p, size_t n, char *out, size_t outsz)
 {
-	const char *r = ask(FLAGS_MIME, p, n);
+	char r[256];
 	/* An answer with white space or parameters is not a bare type. */
-	if (!r || !*r || strcspn(r, " \t;") != strlen(r)) {
+	if (!ask(FLAGS_MIME, p, n, r, sizeof r) || !*r || strcspn(r, " \t;") != strlen(r)) {
 		copy_out(out, outsz, "application/octet-stream");
 		return false;
 	}
@@ -134,19 +167,32 @@ bool magic_mime_type(const unsigned char *p, size_t n, char *out, size_t outsz)
 
 bool magic_describe(const unsigned char *p, size_t n, char *out, size_t outsz)
 {
-	const char *r = ask(FLAGS_DESC, p, n);
-	copy_out(out, outsz, r ? r : "");
-	return r != NULL;
+	if (ask(FLAGS_DESC, p, n, out, outsz))
+		return true;
+	copy_out(out, outsz, "");
+	return false;
 }
 
 void magic_thread_done(void)
 {
-	pthread_once(&key_once, key_create);
-	if (key_error != 0)
-		return;
-	magic_t m = pthread_getspecific(key);
-	if (m) {
-		pthread_setspecific(key, NULL);
-		magic_close(m);
+	/* Nothing is held per thread any more: handles go back to the pool
+	 * after every call. */
+}
+
+void magic_shutdown(void)
+{
+	pthread_mutex_lock(&pool_lock);
+	while (pool_nidle > 0) {
+		magic_close(pool_idle[--pool_nidle]);
+		pool_nopen--;
 	}
+	pthread_mutex_unlock(&pool_lock);
+}
+
+unsigned long magic_load_count(void)
+{
+	pthread_mutex_lock(&pool_lock);
+	unsigned long n = pool_loads;
+	pthread_mutex_unlock(&pool_lock);
+	return n;
 }

@@ -107,6 +107,8 @@ struct mime_parser {
 	/* the current leaf */
 	struct decoder dec;
 	bool leaf_text;
+	bool enough;          /* mime_part_enough: count, do not hand on */
+	uint64_t leaf_size;   /* decoded bytes of the leaf so far */
 	bool held_cr;
 	unsigned char eol[2]; /* line break held back until the next line */
 	size_t neol;
@@ -193,7 +195,14 @@ static void out_flush(struct mime_parser *p)
 
 static void out_put(struct mime_parser *p, const unsigned char *s, size_t n)
 {
+	p->leaf_size += n;
 	while (n > 0) {
+		if (p->enough) {
+			/* Said in a part_data call made by out_flush below: the
+			 * rest is only counted (leaf_size, above). */
+			p->nout = 0;
+			return;
+		}
 		size_t k = OUT_MAX - p->nout;
 		if (k > n)
 			k = n;
@@ -233,10 +242,22 @@ static void leaf_sink(void *ctx, const unsigned char *s, size_t n)
 	}
 }
 
+/* Body bytes into the leaf's decoder.  After mime_part_enough a binary
+ * leaf's bytes are only counted (decode_skip, no output at all); a
+ * text-ish leaf still goes through leaf_sink, whose CRLF folding changes
+ * the count, and out_put counts without handing on. */
+static void leaf_decode(struct mime_parser *p, const unsigned char *s, size_t n)
+{
+	if (p->enough && !p->leaf_text)
+		p->leaf_size += decode_skip(&p->dec, s, n);
+	else
+		decode_feed(&p->dec, s, n, leaf_sink, p);
+}
+
 static void eol_flush(struct mime_parser *p)
 {
 	if (p->neol > 0)
-		decode_feed(&p->dec, p->eol, p->neol, leaf_sink, p);
+		leaf_decode(p, p->eol, p->neol);
 	p->neol = 0;
 }
 
@@ -244,6 +265,8 @@ static void leaf_start(struct mime_parser *p, enum decode_kind kind, bool text)
 {
 	decode_init(&p->dec, kind);
 	p->leaf_text = text;
+	p->enough = false;
+	p->leaf_size = 0;
 	p->held_cr = false;
 	p->neol = 0;
 	p->nout = 0;
@@ -279,7 +302,7 @@ static void body_piece(struct mime_parser *p, const unsigned char *s, size_t n,
 		return;
 	eol_flush(p);
 	if (n > 0)
-		decode_feed(&p->dec, s, n, leaf_sink, p);
+		leaf_decode(p, s, n);
 	if (!final)
 		return;
 	if (eol == EOL_NONE) {
@@ -560,6 +583,12 @@ static void open_part(struct mime_parser *p)
 			fname = decoded;
 	}
 
+	/* A leaf is set up before its part_begin, so that the callback may
+	 * already say mime_part_enough. */
+	bool leaf = !multipart && !message;
+	if (leaf)
+		leaf_start(p, kind, is_textish(type));
+
 	if (e->emitted && p->cb.part_begin != NULL) {
 		struct mime_part_info info = {
 			.depth = e->depth,
@@ -587,8 +616,6 @@ static void open_part(struct mime_parser *p)
 	} else if (message) {
 		push_frame(p, type, NULL, 0, true);
 		entity_start(p, e->depth + 1, 0, true, false);
-	} else {
-		leaf_start(p, kind, is_textish(type));
 	}
 	free(decoded);
 	if (have_ct)
@@ -919,6 +946,17 @@ void mime_finish(struct mime_parser *p)
 	while (p->nframes > 0)
 		pop_frame(p, true);
 	p->state = S_DONE;
+}
+
+void mime_part_enough(struct mime_parser *p)
+{
+	if (p != NULL && p->state == S_BODY)
+		p->enough = true;
+}
+
+uint64_t mime_part_size(const struct mime_parser *p)
+{
+	return p != NULL ? p->leaf_size : 0;
 }
 
 unsigned mime_flags(const struct mime_parser *p)

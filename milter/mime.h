@@ -73,6 +73,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define MIME_BOUNDARY_MAX 200 /* longer boundary parameters are ignored */
 #define MIME_LINE_MIN 256     /* smallest effective max_line */
@@ -139,5 +140,29 @@ void mime_feed(struct mime_parser *p, const unsigned char *data, size_t n);
 /* Ends the body: closes every open part. */
 void mime_finish(struct mime_parser *p);
 unsigned mime_flags(const struct mime_parser *p);
+
+/*
+ * Skipping what a consumer does not need.  mime_part_enough, called from
+ * a leaf's part_begin or part_data callback, says that no more decoded
+ * bytes of the current leaf are wanted: no further part_data calls come
+ * for it (also not the rest of the piece being handed on), but its lines
+ * and the boundaries are still tracked as before and every other event
+ * is unchanged.  Binary leaves' bytes are then only counted (for base64
+ * a table look-up per character instead of decoding), not decoded into
+ * a buffer; text-ish leaves are decoded but not handed on.  Outside a
+ * leaf (a container's part_begin, after the leaf's part_end) it does
+ * nothing.  MIME_ERR_ENCODING is raised exactly as without it.
+ *
+ * mime_part_size: the decoded size of the current (or last) leaf so far,
+ * in bytes: what the sum of part_data's n would be without
+ * mime_part_enough, exactly (base64: 3 bytes per 4 alphabet characters,
+ * a quantum cut by '=' or by the end of the part giving 1 byte for 2
+ * characters and 2 for 3; quoted-printable: after escapes and soft
+ * breaks; text-ish leaves: after CRLF -> LF).  In the leaf's part_end it
+ * is the leaf's full decoded size; it stays valid until the next leaf
+ * begins.  0 before any leaf.
+ */
+void mime_part_enough(struct mime_parser *p);
+uint64_t mime_part_size(const struct mime_parser *p);
 
 #endif

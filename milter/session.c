@@ -292,9 +292,11 @@ static bool is_text_leaf(const struct mime_part_info *part)
 static void on_part_begin(void *ctx, const struct mime_part_info *part)
 {
 	struct session *s = ctx;
-	if (s->failed)
-		return;
 	s->leaf = LEAF_NONE;
+	if (s->failed) {
+		mime_part_enough(s->mime); /* a leaf nobody reads: only counted */
+		return;
+	}
 	if (part->is_multipart) {
 		if (part->depth < SESSION_MAX_DEPTH_TRACK)
 			s->alt_has_plain[part->depth] = false;
@@ -324,8 +326,10 @@ static void on_part_begin(void *ctx, const struct mime_part_info *part)
 		return;
 	}
 
-	if (s->n_atts >= (size_t)s->cfg->max_mime_parts)
+	if (s->n_atts >= (size_t)s->cfg->max_mime_parts) {
+		mime_part_enough(s->mime);
 		return;
+	}
 	attach_begin(s->attach, part);
 	s->leaf = LEAF_ATTACH;
 }
@@ -337,8 +341,13 @@ static void on_part_data(void *ctx, const unsigned char *p, size_t n)
 		return;
 	if (s->leaf == LEAF_TEXT)
 		text_part_data(s->text, p, n);
-	else if (s->leaf == LEAF_ATTACH)
+	else if (s->leaf == LEAF_ATTACH) {
 		attach_data(s->attach, p, n);
+		/* The rest of a big attachment is only counted, not decoded:
+		 * on_part_end hands its size over. */
+		if (!attach_wants_more(s->attach))
+			mime_part_enough(s->mime);
+	}
 }
 
 static void on_part_end(void *ctx)
@@ -361,6 +370,7 @@ static void on_part_end(void *ctx)
 			s->atts = a;
 			s->cap_atts = cap;
 		}
+		attach_set_size(s->attach, mime_part_size(s->mime));
 		attach_end(s->attach, &s->atts[s->n_atts++]);
 	}
 }

@@ -1,9 +1,11 @@
 /*
- * test_attach: libmagic typing (magic.c, one handle per thread, also from
- * four threads at once), attachment records (attach.c) for real files fed
- * in pieces, the mismatch family table, the description size parser and
- * the screenshot threshold.  Every test's teardown frees this thread's
- * libmagic handle, so LeakSanitizer sees no handle left behind.
+ * test_attach: libmagic typing (magic.c, a pool of handles, also from
+ * four and from more than MAGIC_POOL_MAX threads at once, loaded once and
+ * not again for new threads), attachment records (attach.c) for real
+ * files fed in pieces, the mismatch family table, the description size
+ * parser, the screenshot threshold, and attach_wants_more.  Every test's
+ * teardown closes the pooled libmagic handles, so LeakSanitizer sees no
+ * handle left behind.
  */
 #include "autoconfig.h"
 
@@ -37,7 +39,7 @@ static unsigned char *load(const char *name, size_t *len)
 
 static void teardown(void)
 {
-	magic_thread_done();
+	magic_shutdown();
 }
 
 /* ------------------------------------------------------------ magic */
@@ -104,9 +106,16 @@ START_TEST(test_magic_misc)
 
 	/* Freeing twice, then using again (reopens). */
 	magic_thread_done();
-	magic_thread_done();
+	magic_shutdown();
+	magic_shutdown();
+	unsigned long loads = magic_load_count();
 	ck_assert(magic_mime_type((const unsigned char *)"%PDF-1.4\n", 9, out, sizeof out));
 	ck_assert_str_eq(out, "application/pdf");
+	ck_assert_uint_eq(magic_load_count(), loads + 1);
+	/* ... and the handle is kept: no load for the next calls. */
+	ck_assert(magic_describe((const unsigned char *)"%PDF-1.4\n", 9, out, sizeof out));
+	ck_assert(magic_mime_type(NULL, 0, out, sizeof out));
+	ck_assert_uint_eq(magic_load_count(), loads + 1);
 }
 END_TEST
 
@@ -155,6 +164,42 @@ START_TEST(test_magic_threads)
 		for (size_t i = 0; i < sizeof typed / sizeof typed[0]; i++)
 			free(w[k].data[i]);
 	}
+}
+END_TEST
+
+/* Threads come and go (as libmilter's workers do): handles are loaded at
+ * most once per pool slot, however many threads there were; more threads
+ * than slots wait for a handle instead of loading one. */
+START_TEST(test_magic_pool)
+{
+	enum { NT = MAGIC_POOL_MAX + 8, WAVES = 3 };
+	static struct worker w[NT];
+	memset(w, 0, sizeof w);
+	unsigned char *data[sizeof typed / sizeof typed[0]];
+	size_t len[sizeof typed / sizeof typed[0]];
+	for (size_t i = 0; i < sizeof typed / sizeof typed[0]; i++)
+		data[i] = load(typed[i].file, &len[i]);
+	magic_shutdown();
+	unsigned long loads = magic_load_count();
+	for (int wave = 0; wave < WAVES; wave++) {
+		pthread_t t[NT];
+		for (int k = 0; k < NT; k++) {
+			w[k].rounds = 2;
+			w[k].explicit_done = k % 2 == 0;
+			memcpy(w[k].data, data, sizeof data);
+			memcpy(w[k].len, len, sizeof len);
+			ck_assert_int_eq(pthread_create(&t[k], NULL, worker_run, &w[k]), 0);
+		}
+		for (int k = 0; k < NT; k++)
+			ck_assert_int_eq(pthread_join(t[k], NULL), 0);
+		for (int k = 0; k < NT; k++)
+			ck_assert_int_eq(w[k].failures, 0);
+	}
+	unsigned long used = magic_load_count() - loads;
+	ck_assert_uint_ge(used, 1);
+	ck_assert_msg(used <= MAGIC_POOL_MAX, "%lu handles loaded for %d threads", used, NT * WAVES);
+	for (size_t i = 0; i < sizeof typed / sizeof typed[0]; i++)
+		free(data[i]);
 }
 END_TEST
 
@@ -333,6 +378,69 @@ START_TEST(test_scanner_reuse)
 	scan(a, &png, 5, &r);
 	ck_assert_str_eq(r.detected_type, "image/png");
 	attach_free(a);
+}
+END_TEST
+
+/* A feeder that stops when attach_wants_more says so and then gives the
+ * size gets the record of a feeder that gives every byte. */
+static const struct {
+	const char *file;
+	const char *type;
+	bool stops_early; /* with max_sniff 512: before the end of the file */
+} early[] = {
+	{"png-1920x1080.png", "image/png", true},
+	{"jpeg-bigapp-640x480.jpg", "image/jpeg", true},  /* SOF after a 200 KB APP segment */
+	{"tiff-far-ifd-100x50.tif", "image/tiff", false},    /* IFD at the end */
+	{"heif-primary-800x600.heic", "image/heic", false}, /* meta after mdat */
+	{"garbage.bin", "application/octet-stream", true},
+	{"gif-1x1.gif", "image/gif", false},              /* smaller than the sniff buffer */
+};
+
+START_TEST(test_wants_more)
+{
+	size_t n;
+	unsigned char *p = load(early[_i].file, &n);
+	struct mime_part_info info = {.content_type = early[_i].type, .type_declared = true,
+	                              .filename = early[_i].file};
+	struct attach_scanner *full = attach_new(512), *a = attach_new(512);
+	ck_assert(!attach_wants_more(a)); /* no part open */
+	struct attachment want, got;
+	attach_begin(full, &info);
+	attach_data(full, p, n);
+	attach_end(full, &want);
+	static const size_t steps[] = {1, 7, 512, 4096, 1u << 20};
+	for (size_t s = 0; s < sizeof steps / sizeof steps[0]; s++) {
+		attach_begin(a, &info);
+		size_t at = 0;
+		while (at < n && attach_wants_more(a)) {
+			size_t k = n - at < steps[s] ? n - at : steps[s];
+			attach_data(a, p + at, k);
+			at += k;
+		}
+		if (early[_i].stops_early && steps[s] < n)
+			ck_assert_msg(at < n, "%s step %zu: fed all %zu bytes", early[_i].file, steps[s], n);
+		attach_set_size(a, 1);  /* smaller than what was fed: ignored */
+		attach_set_size(a, n);
+		attach_end(a, &got);
+		ck_assert(!attach_wants_more(a));
+		ck_assert_uint_eq(got.size, n);
+		ck_assert_str_eq(got.detected_type, want.detected_type);
+		ck_assert_uint_eq(got.width, want.width);
+		ck_assert_uint_eq(got.height, want.height);
+		ck_assert_int_eq(got.is_image, want.is_image);
+		ck_assert_int_eq(got.mismatch, want.mismatch);
+	}
+	/* The jpeg needs more than the sniff buffer: imgsize is not done. */
+	if (strcmp(early[_i].file, "jpeg-bigapp-640x480.jpg") == 0) {
+		attach_begin(a, &info);
+		attach_data(a, p, 4096);
+		ck_assert(attach_wants_more(a));
+		attach_end(a, &got);
+		ck_assert_uint_eq(want.width, 640);
+	}
+	attach_free(full);
+	attach_free(a);
+	free(p);
 }
 END_TEST
 
@@ -598,6 +706,7 @@ static Suite *make_suite(void)
 	tcase_add_loop_test(tc, test_magic_types, 0, (int)(sizeof typed / sizeof typed[0]));
 	tcase_add_test(tc, test_magic_misc);
 	tcase_add_test(tc, test_magic_threads);
+	tcase_add_test(tc, test_magic_pool);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("records");
@@ -606,6 +715,7 @@ static Suite *make_suite(void)
 	tcase_add_loop_test(tc, test_records, 0, (int)(sizeof records / sizeof records[0]));
 	tcase_add_test(tc, test_scanner_reuse);
 	tcase_add_test(tc, test_scanner_edges);
+	tcase_add_loop_test(tc, test_wants_more, 0, (int)(sizeof early / sizeof early[0]));
 	tcase_add_test(tc, test_description_fallback);
 	suite_add_tcase(s, tc);
 

@@ -156,6 +156,43 @@ START_TEST(test_table)
 }
 END_TEST
 
+/* decode_skip over the first `cut` bytes (in pieces of `step`), then
+ * decode_feed over the rest: the count plus the bytes fed must be the
+ * decoded output, the state carried over exactly. */
+static void run_skip(const struct dcase *c, size_t cut, size_t step)
+{
+	size_t len = strlen(c->in), outlen = c->outlen ? c->outlen : strlen(c->out);
+	struct decoder d;
+	struct sink s;
+	memset(&s, 0, sizeof(s));
+	decode_init(&d, c->kind);
+	size_t counted = 0;
+	for (size_t at = 0; at < cut; at += step) {
+		size_t k = cut - at < step ? cut - at : step;
+		counted += decode_skip(&d, (const unsigned char *)c->in + at, k);
+	}
+	decode_feed(&d, (const unsigned char *)c->in + cut, len - cut, sink_cb, &s);
+	decode_finish(&d, sink_cb, &s);
+	ck_assert_msg(counted + s.n == outlen, "input \"%s\" skip %zu step %zu: %zu + %zu bytes, want %zu",
+		      c->in, cut, step, counted, s.n, outlen);
+	ck_assert_msg(memcmp(s.data, c->out + counted, s.n) == 0, "input \"%s\" skip %zu step %zu: tail differs",
+		      c->in, cut, step);
+	ck_assert_msg(d.errors == c->errors, "input \"%s\" skip %zu: errors %lu, want %lu", c->in, cut,
+		      d.errors, c->errors);
+}
+
+START_TEST(test_skip)
+{
+	const struct dcase *c = &cases[_i];
+	size_t len = strlen(c->in);
+	for (size_t cut = 0; cut <= len; cut++) {
+		run_skip(c, cut, len + 1);
+		run_skip(c, cut, 1);
+		run_skip(c, cut, 3);
+	}
+}
+END_TEST
+
 /* More white space than the hold buffer: the excess is kept as-is. */
 START_TEST(test_qp_long_whitespace)
 {
@@ -275,6 +312,7 @@ static Suite *make_suite(void)
 	Suite *s = suite_create("decode");
 	TCase *tc = tcase_create("decode");
 	tcase_add_loop_test(tc, test_table, 0, (int)(sizeof(cases) / sizeof(cases[0])));
+	tcase_add_loop_test(tc, test_skip, 0, (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, test_qp_long_whitespace);
 	tcase_add_test(tc, test_b64_long);
 	tcase_add_test(tc, test_null_sink);

@@ -550,6 +550,154 @@ START_TEST(test_png_decoded)
 }
 END_TEST
 
+/* ------------------------------------------------------------ enough */
+
+/* mime_part_enough: mode -1 never says it, 0 says it in every leaf's
+ * part_begin, 1 after a leaf's first part_data.  Records the events
+ * (without data) and each leaf's size: the sum of part_data in mode -1
+ * (checked against mime_part_size), mime_part_size otherwise. */
+struct erec {
+	struct mime_parser *mp;
+	int mode;
+	struct buf ev;
+	bool in_leaf, said, bad;
+	uint64_t fed;
+	char why[120];
+};
+
+static void erec_header(void *ctx, unsigned depth, bool in_message, const char *name,
+                        const char *value, size_t value_len)
+{
+	struct erec *r = ctx;
+	(void)value;
+	buf_printf(&r->ev, "H%u%s %s %zu\n", depth, in_message ? "m" : "", name, value_len);
+}
+
+static void erec_begin(void *ctx, const struct mime_part_info *pi)
+{
+	struct erec *r = ctx;
+	buf_printf(&r->ev, "B%u #%u %s\n", pi->depth, pi->index, pi->content_type);
+	r->in_leaf = !pi->is_multipart && !pi->is_message;
+	r->said = false;
+	r->fed = 0;
+	if (mime_part_size(r->mp) != 0 && r->in_leaf) {
+		r->bad = true;
+		snprintf(r->why, sizeof(r->why), "size not 0 at part_begin of #%u", pi->index);
+	}
+	if (r->mode == 0) {
+		mime_part_enough(r->mp);
+		r->said = r->in_leaf;
+	}
+}
+
+static void erec_data(void *ctx, const unsigned char *p, size_t n)
+{
+	struct erec *r = ctx;
+	(void)p;
+	if (r->said) {
+		r->bad = true;
+		snprintf(r->why, sizeof(r->why), "part_data after mime_part_enough");
+	}
+	r->fed += n;
+	if (r->mode == 1) {
+		mime_part_enough(r->mp);
+		r->said = true;
+	}
+}
+
+static void erec_end(void *ctx)
+{
+	struct erec *r = ctx;
+	if (r->in_leaf) {
+		uint64_t size = mime_part_size(r->mp);
+		if (r->mode < 0 && size != r->fed) {
+			r->bad = true;
+			snprintf(r->why, sizeof(r->why), "mime_part_size %llu, part_data %llu",
+			         (unsigned long long)size, (unsigned long long)r->fed);
+		}
+		buf_printf(&r->ev, "size %llu\n", (unsigned long long)size);
+	}
+	r->in_leaf = false;
+	buf_append(&r->ev, "E\n", 2);
+}
+
+static char *run_enough(const char *m, size_t len, size_t chunk, int mode)
+{
+	static const struct mime_callbacks cb = {
+		.header = erec_header,
+		.part_begin = erec_begin,
+		.part_data = erec_data,
+		.part_end = erec_end,
+	};
+	struct erec r = { .mode = mode };
+	buf_init(&r.ev, REC_MAX);
+	r.mp = mime_new(&lim_default, &cb, &r);
+	ck_assert_ptr_nonnull(r.mp);
+	size_t at = feed_headers(r.mp, m, len);
+	mime_end_headers(r.mp);
+	if (chunk == 0)
+		chunk = len - at + 1;
+	for (; at < len; at += chunk)
+		mime_feed(r.mp, (const unsigned char *)m + at, len - at < chunk ? len - at : chunk);
+	mime_finish(r.mp);
+	buf_printf(&r.ev, "F%02x\n", mime_flags(r.mp));
+	mime_free(r.mp);
+	ck_assert_msg(!r.bad, "mode %d chunk %zu: %s", mode, chunk, r.why);
+	return buf_steal(&r.ev);
+}
+
+static void check_enough(const char *label, const char *m, size_t len)
+{
+	char *want = run_enough(m, len, 0, -1);
+	for (int mode = -1; mode <= 1; mode++)
+		for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+			char *got = run_enough(m, len, chunks[c], mode);
+			ck_assert_msg(strcmp(got, want) == 0, "%s mode %d chunk %zu:\n%s\n--- want:\n%s", label,
+			              mode, chunks[c], got, want);
+			free(got);
+		}
+	free(want);
+}
+
+/* Every encoding and leaf kind, the last part left open. */
+static const char enough_mail[] =
+	"Content-Type: multipart/mixed; boundary=\"b\"\n\n"
+	"--b\nContent-Type: image/png\nContent-Transfer-Encoding: base64\n\n"
+	"iVBORw0KGgoAAAANSUhEUgAAAAQAAAADCAIAAAA7ljmRAAAAEklEQVR4nGP4z8DAwMDAwMDAAAMBAQA=\n"
+	"QQ==QkM=\n*junk*\nQUJDRA\n"
+	"--b\nContent-Type: text/plain; name=log.txt\nContent-Transfer-Encoding: base64\n\n"
+	"bGluZTENCmxpbmUyDQpsaW5lMw0KbGFzdA0=\n"
+	"--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+	"a=3Db=\r\nc  \r\n=ZZ tail=\r\n"
+	"--b\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+	"line one\r\nline two\r\n\r\n"
+	"--b\nContent-Type: application/pdf\nContent-Transfer-Encoding: base64\n\n"
+	"JVBERi0xLjQK\r\nJVBERi0xLjQKJVBERi0xLjQK\r\nQUI";
+
+/* mime_part_enough changes nothing but part_data: the same events, flags
+ * and (mime_part_size) leaf sizes, for every chunking. */
+START_TEST(test_enough)
+{
+	check_enough("enough_mail", enough_mail, sizeof(enough_mail) - 1);
+	size_t n;
+	char **names = list_eml(GOLDEN_DIR, &n);
+	ck_assert_uint_gt(n, 0);
+	for (size_t i = 0; i < n; i++) {
+		size_t mlen;
+		char path[1024];
+		snprintf(path, sizeof(path), "%s/%s", GOLDEN_DIR, names[i]);
+		char *m = read_file(path, &mlen);
+		ck_assert_ptr_nonnull(m);
+		check_enough(names[i], m, mlen);
+		free(m);
+	}
+	free_list(names, n);
+	/* Outside a leaf and on NULL: nothing. */
+	mime_part_enough(NULL);
+	ck_assert_uint_eq(mime_part_size(NULL), 0);
+}
+END_TEST
+
 /* A binary part keeps its bytes, CR LF included; text gets LF. */
 START_TEST(test_binary_keeps_crlf)
 {
@@ -959,6 +1107,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_golden);
 	tcase_add_test(tc, test_png_decoded);
 	tcase_add_test(tc, test_binary_keeps_crlf);
+	tcase_add_test(tc, test_enough);
 	tcase_add_test(tc, test_depth_limit);
 	tcase_add_test(tc, test_depth_rfc822);
 	tcase_add_test(tc, test_parts_limit);

@@ -45,7 +45,7 @@ static void teardown(void)
 	snapshot_release(snap);
 	unlink(conf_path);
 	strcpy(conf_path, "/tmp/test-session-XXXXXX");
-	magic_thread_done();
+	magic_shutdown();
 }
 
 static const char *const headers[][2] = {
