@@ -95,7 +95,7 @@ static int do_check(void)
 		snapshot_release(s);
 		return EX_CONFIG;
 	}
-	magic_thread_done();
+	magic_shutdown();
 	printf("configuration %s: ok\n", s->cfg->file != NULL ? s->cfg->file : "(built-in defaults)");
 	printf("rules %s: %zu rules, hash %s\n", s->rules_dir, rules_count(s->rules),
 	       rules_hash(s->rules));
@@ -259,7 +259,6 @@ static int run_milter(bool foreground, const char *socket_override)
 		snapshot_release(s);
 		return EX_CONFIG;
 	}
-	magic_thread_done();
 
 	const char *sock = socket_override != NULL ? socket_override : cfg->socket;
 	if (mlfi_setup(sock, cfg->milter_timeout) < 0) {
@@ -317,6 +316,7 @@ static int run_milter(bool foreground, const char *socket_override)
 	log_info(NULL, "stopping");
 	outq_stop();
 	ctr_stop();
+	magic_shutdown();
 	snapshot_shutdown();
 	if (pid_file != NULL && pid_file[0] != '\0')
 		unlink(pid_file);
@@ -419,7 +419,7 @@ int main(int argc, char **argv)
 		snapshot_install(s);
 		rc = offline_run(&off, (const char *const *)argv + optind, (size_t)(argc - optind));
 		snapshot_shutdown();
-		magic_thread_done();
+		magic_shutdown();
 		return rc;
 	}
 	if (optind < argc) {
