@@ -187,7 +187,11 @@ distinct=$(sed -n 's/.*distinct=\([0-9]*\).*/\1/p' <<<"$line")
 same_hour=$(sed -n 's/.*same_hour=\([0-9]*\).*/\1/p' <<<"$line")
 check "every delivered mail tagged ($tagged of $N)" [ "$tagged" -eq "$N" ]
 check "no malformed or repeated X-Support-Load" [ "$(grep -c '^bad' "$T_TMP/headers.out")" -eq 0 ]
-check "X-Support-Load on the mails Redis could count in time ($loads of $N)" [ "$loads" -ge $((N / 2)) ]
+# Before the outage Redis answers every mail in time (allow 10 % for a
+# loaded machine); how many get one after the restart depends on how soon
+# the milters reconnect (backoff up to 5 s), so that part is only reported.
+check "X-Support-Load on the mails sent while Redis was up before the outage ($loads of $N; $down_from sent before the kill)" \
+	[ "$loads" -ge $((down_from * 9 / 10)) ]
 check "mails during the outage ($((down_to - down_from)) sent) lack X-Support-Load" [ "$loads" -le $((N - (down_to - down_from) / 2)) ]
 if [ "$same_hour" = 1 ]; then
 	check "X-Support-Load values all different across both milters ($distinct of $loads)" [ "$distinct" -eq "$loads" ]
