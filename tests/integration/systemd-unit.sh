@@ -154,7 +154,8 @@ mkdir -p "$T_TMP/sysetc" && cp -a /etc/postfix/. "$T_TMP/sysetc/" &&
 # GROUPS: the supplementary gids ("" for none).
 SB_PID=
 sandboxed() {
-	local name=$1 groups=$2 trace=${3:-} conf=$T_TMP/$name.conf gopt=--clear-groups tracer=""
+	local name=$1 groups=$2 trace=${3:-} gopt=--clear-groups tracer="" conf
+	conf=$T_TMP/$name.conf
 	# postdrop retries a maildrop it cannot write until it is killed: the
 	# negative control needs no long timeout.
 	milter_write_conf "$conf" "$MPORT" "AutoReply yes" "AutoReplyInterval 3600" \
@@ -240,8 +241,8 @@ pid=$(sandbox_pid)
 if [ -n "$pid" ]; then
 	st=/proc/$pid/status
 	check "sandboxed milter: uid $DYN, gid $DYN, groups $POSTDROP_GID only, NoNewPrivs, no capabilities" \
-		eval "grep -q '^Uid:[[:space:]]*$DYN[[:space:]]' $st && grep -q '^Gid:[[:space:]]*$DYN[[:space:]]' $st &&
-			grep -q '^Groups:[[:space:]]*$POSTDROP_GID[[:space:]]*\$' $st && grep -q '^NoNewPrivs:[[:space:]]*1' $st &&
+		eval "grep -q '^Uid:[[:space:]]*${DYN}[[:space:]]' $st && grep -q '^Gid:[[:space:]]*${DYN}[[:space:]]' $st &&
+			grep -q '^Groups:[[:space:]]*${POSTDROP_GID}[[:space:]]*\$' $st && grep -q '^NoNewPrivs:[[:space:]]*1' $st &&
 			grep -q '^CapEff:[[:space:]]*0*\$' $st && grep -q '^CapBnd:[[:space:]]*0*\$' $st"
 	check "sandboxed milter: / is read-only in its mount namespace" \
 		grep -q ' / / ro,' "/proc/$pid/mountinfo"

@@ -306,6 +306,7 @@ pf_delivered() {
 	local f
 	f=$PF_DIR/mail/$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]')/$2
 	if [ "$PF_MODE" = maildir ]; then
+		# shellcheck disable=SC2046 # maildir file names have no blanks
 		f=$(grep -ilE "^Delivered-To: $1\$" \
 			$(grep -lE "^[[:space:]]+by [^ ]+ \(Postfix\) with [A-Z]+ id $2(\$|[^0-9A-Za-z])" \
 				"$PF_DIR/mail/all/new"/* 2>/dev/null) /dev/null 2>/dev/null | head -n 1)
