@@ -5,7 +5,11 @@
 -- -D libdir=DIR  (tests/milter/run.sh does that).  The milter is started
 -- and stopped by run.sh, not by the scripts.
 --
--- T.connect()            negotiate + connection info + HELO, returns conn
+-- T.connect([opts])      negotiate + connection info + HELO, returns conn;
+--                        opts (all optional): host, ip, helo, and
+--                        macros = { connect = {name, value, ...},
+--                        helo = {...} } sent before those stages, as
+--                        the MTA does even for a stage the milter skips
 -- T.send(conn, msg)      one message through every phase the milter lets
 --                        through; returns the phase at which it answered
 --                        ACCEPT ("mail", "rcpt", "header", "eoh", "body")
@@ -24,6 +28,12 @@
 -- the colon, folded lines joined by "\n\t".  With abort_after_headers =
 -- true the transaction is aborted (SMFIC_ABORT, as after RSET) instead of
 -- reaching the end of headers; T.send then returns "aborted".
+-- Optional, for an MTA's own macro set (Sendmail's, say): msg.macros =
+-- { mail = {name, value, ...}, rcpt = function(rcpt) return {...} end
+-- (or one table for every recipient), eom = {...} } replaces the default
+-- MAIL macros (i and {mail_addr}) and RCPT macro ({rcpt_addr}) and adds
+-- end-of-message macros; msg.mail_args / msg.rcpt_args: ESMTP parameters
+-- after the address (e.g. { "SIZE=1234", "BODY=8BITMIME" }).
 
 local T = {}
 local fails, passes = 0, 0
@@ -95,20 +105,38 @@ local function reply(conn, what)
 	return nil
 end
 
-function T.connect()
+local unpack = table.unpack or unpack
+
+-- macros(conn, stage, list, what): one SMFIC_MACRO for a stage; an empty
+-- or absent list sends nothing (an MTA sends no macro it has no value for).
+local function macros(conn, stage, list, what)
+	if list ~= nil and #list > 0 then
+		call("mt.macro(" .. what .. ")", mt.macro(conn, stage, unpack(list)))
+	end
+end
+
+-- SMFIC_BODYEOB: miltertest has no constant for it, libmilter takes
+-- macros for it (the end-of-message stage).
+T.SMFIC_BODYEOB = string.byte("E")
+
+function T.connect(opts)
+	opts = opts or {}
+	local m = opts.macros or {}
 	local conn = mt.connect(T.socket, 40, 0.25)
 	if conn == nil then
 		error("cannot connect to the milter at " .. T.socket)
 	end
 	call("mt.negotiate", mt.negotiate(conn, nil, nil, nil))
+	macros(conn, SMFIC_CONNECT, m.connect, "CONNECT")
 	if not mt.test_option(conn, SMFIP_NOCONNECT) then
-		call("mt.conninfo", mt.conninfo(conn, "client.example.dk", "192.0.2.7"))
+		call("mt.conninfo", mt.conninfo(conn, opts.host or "client.example.dk", opts.ip or "192.0.2.7"))
 		if reply(conn, "connect") == "accept" then
 			error("the milter accepted the whole connection at CONNECT")
 		end
 	end
+	macros(conn, SMFIC_HELO, m.helo, "HELO")
 	if not mt.test_option(conn, SMFIP_NOHELO) then
-		call("mt.helo", mt.helo(conn, "client.example.dk"))
+		call("mt.helo", mt.helo(conn, opts.helo or "client.example.dk"))
 		if reply(conn, "HELO") == "accept" then
 			error("the milter accepted the whole connection at HELO")
 		end
@@ -122,19 +150,30 @@ local function crlf(s)
 end
 
 function T.send(conn, msg)
-	call("mt.macro(MAIL)", mt.macro(conn, SMFIC_MAIL, "i", msg.qid or "ITEST0000",
-		"{mail_addr}", msg.from))
+	local m = msg.macros or {}
+	if m.mail ~= nil then
+		macros(conn, SMFIC_MAIL, m.mail, "MAIL")
+	else
+		call("mt.macro(MAIL)", mt.macro(conn, SMFIC_MAIL, "i", msg.qid or "ITEST0000",
+			"{mail_addr}", msg.from))
+	end
 	-- A step the milter opted out of (SMFIP_NO*) is an error to send.
 	if not mt.test_option(conn, SMFIP_NOMAIL) then
-		call("mt.mailfrom", mt.mailfrom(conn, "<" .. msg.from .. ">"))
+		call("mt.mailfrom", mt.mailfrom(conn, "<" .. msg.from .. ">", unpack(msg.mail_args or {})))
 		if reply(conn, "MAIL FROM") == "accept" then return "mail" end
 	end
 	if mt.test_option(conn, SMFIP_NORCPT) then
 		error("the milter opted out of RCPT (SMFIP_NORCPT): it cannot see the support address")
 	end
 	for _, r in ipairs(msg.rcpts) do
-		call("mt.macro(RCPT)", mt.macro(conn, SMFIC_RCPT, "{rcpt_addr}", r))
-		call("mt.rcptto", mt.rcptto(conn, "<" .. r .. ">"))
+		if type(m.rcpt) == "function" then
+			macros(conn, SMFIC_RCPT, m.rcpt(r), "RCPT")
+		elseif m.rcpt ~= nil then
+			macros(conn, SMFIC_RCPT, m.rcpt, "RCPT")
+		else
+			call("mt.macro(RCPT)", mt.macro(conn, SMFIC_RCPT, "{rcpt_addr}", r))
+		end
+		call("mt.rcptto", mt.rcptto(conn, "<" .. r .. ">", unpack(msg.rcpt_args or {})))
 		if reply(conn, "RCPT TO " .. r) == "accept" then return "rcpt" end
 	end
 	-- miltertest does not fill in DATA by itself; real MTAs send it.
@@ -160,6 +199,7 @@ function T.send(conn, msg)
 		call("mt.bodystring", mt.bodystring(conn, crlf(msg.body)))
 		if reply(conn, "body") == "accept" then return "body" end
 	end
+	macros(conn, T.SMFIC_BODYEOB, m.eom, "EOM")
 	call("mt.eom", mt.eom(conn))
 	reply(conn, "EOM")
 	return "eom"
