@@ -26,10 +26,16 @@ pf_drain() {
 	return 1
 }
 
-# pf_run PORT FILE N: sends N copies; prints msgs/s, or "-" on failure.
+# proc_cpu_ticks PID: user + system clock ticks the process has used.
+proc_cpu_ticks() { [ -n "$1" ] && awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# pf_run PORT FILE N [MILTER_PID]: sends N copies; prints msgs/s, or "-"
+# on failure, and with MILTER_PID the milter's CPU per message in
+# microseconds (clock ticks, so only a rough figure for short runs).
 pf_run() {
-	local port=$1 file=$2 n=$3 t0 t1
+	local port=$1 file=$2 n=$3 pid=${4:-} t0 t1 c0 c1
 	pf_drain
+	c0=$(proc_cpu_ticks "$pid")
 	t0=$(date +%s.%N)
 	if ! timeout 300 "$SMTP_SOURCE" -s 8 -m "$n" -M bench.example -f customer@example.dk \
 		-t support@timemap.dk -F "$file" "127.0.0.1:$port" >>"$W/smtp-source.log" 2>&1; then
@@ -38,7 +44,9 @@ pf_run() {
 		return
 	fi
 	t1=$(date +%s.%N)
-	awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", n / (b - a) }'
+	c1=$(proc_cpu_ticks "$pid")
+	awk -v n="$n" -v a="$t0" -v b="$t1" -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v pid="$pid" \
+		'BEGIN { printf "%.1f", n / (b - a); if (pid != "") printf " %.0f", c * 1e6 / hz / n }'
 }
 
 bench_postfix() {
@@ -102,8 +110,8 @@ bench_postfix() {
 			{ echo "bench: smtpd for $cfg did not come up"; FAILED=1; pf_stop; stop_all; return; }
 	done
 
-	declare -A res=()
-	local sent=0
+	declare -A res=() cpu=()
+	local sent=0 pid c
 	for mail in plain html-png; do # warm up: smtpd processes, milter threads
 		for cfg in $cfgs; do
 			r=$(pf_run "${PORT[$cfg]}" "$W/$mail.eml" 16)
@@ -113,10 +121,13 @@ bench_postfix() {
 	for ((run = 1; run <= BENCH_RUNS; run++)); do
 		for mail in plain html-png; do
 			for cfg in $cfgs; do
-				r=$(pf_run "${PORT[$cfg]}" "$W/$mail.eml" "$n")
+				pid=
+				[ "$cfg" = none ] || eval "pid=\${PID_pf_$cfg:-}"
+				read -r r c <<<"$(pf_run "${PORT[$cfg]}" "$W/$mail.eml" "$n" "$pid")"
 				[ "$r" = - ] && FAILED=1
 				res[$mail.$cfg]+="$r "
-				printf '%s %s %s %s\n' "$run" "$mail" "$cfg" "$r" >>"$W/postfix.results"
+				cpu[$mail.$cfg]+="${c:--} "
+				printf '%s %s %s %s %s\n' "$run" "$mail" "$cfg" "$r" "${c:--}" >>"$W/postfix.results"
 			done
 			sent=$((sent + n))
 		done
@@ -144,6 +155,13 @@ bench_postfix() {
 		goal_row postfix "$what" msg/s "${med[none]}" "${med[null]}" "${med[sup]}" "${med[supr]}" \
 			"$(ratio "${med[supr]}" "${med[null]}")" ">=" 1.0 \
 			"$(ratio "${med[sup]}" "${med[null]}")" "$(ratio "${med[supr]}" "${med[null]}")"
+	done
+	for mail in plain html-png; do
+		for cfg in null sup supr; do
+			# shellcheck disable=SC2086 # a list of numbers
+			med[$cfg]=$(printf '%s\n' ${cpu[$mail.$cfg]:-} | median)
+		done
+		row postfix "milter CPU per message, $mail" us - "${med[null]}" "${med[sup]}" "${med[supr]}" - info -
 	done
 	goal_row postfix "support mails analysed (of $sent)" mails - - "${analysed[sup]}" \
 		"${analysed[supr]}" - "=" "$sent" "${analysed[sup]}" "${analysed[supr]}"
