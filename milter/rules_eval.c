@@ -25,6 +25,7 @@
  */
 #include "autoconfig.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -98,10 +99,20 @@ bool rules_utf8_valid(const char *str, size_t n)
 	return true;
 }
 
-struct rules_scratch *rules_scratch_new(const struct ruleset *rs)
+static void scratch_destroy(struct rules_scratch *sc)
 {
-	if (rs == NULL)
-		return NULL;
+	free(sc->res);
+	free(sc->frames);
+	free(sc->stack);
+	pcre2_match_data_free(sc->md);
+	pcre2_match_context_free(sc->mctx);
+	pcre2_jit_stack_free(sc->jit);
+	buf_free(&sc->all);
+	free(sc);
+}
+
+static struct rules_scratch *scratch_create(const struct ruleset *rs)
+{
 	struct rules_scratch *sc = calloc(1, sizeof(*sc));
 	if (sc == NULL)
 		return NULL;
@@ -116,7 +127,7 @@ struct rules_scratch *rules_scratch_new(const struct ruleset *rs)
 	buf_init(&sc->all, RULES_MAX_ALL);
 	if (sc->res == NULL || sc->frames == NULL || sc->stack == NULL ||
 	    sc->md == NULL || sc->mctx == NULL) {
-		rules_scratch_free(sc);
+		scratch_destroy(sc);
 		return NULL;
 	}
 	if (rs->match_limit > 0) {
@@ -132,18 +143,72 @@ struct rules_scratch *rules_scratch_new(const struct ruleset *rs)
 	return sc;
 }
 
+/* A scratch costs a few allocations and a JIT stack, which is an mmap and,
+ * when freed, an munmap that interrupts every CPU running one of our
+ * threads.  libmilter starts and ends threads all the time, so the reuse is
+ * per rule set, not per thread: rules_scratch_free puts a scratch back,
+ * rules_scratch_new takes one, and the rule set frees what is idle when it
+ * goes (a reload).  rules_eval resets every per-message field. */
+#define RULES_POOL_MAX 32
+
+struct rules_scratch_pool {
+	pthread_mutex_t lock;
+	struct rules_scratch *idle[RULES_POOL_MAX];
+	size_t n_idle;
+};
+
+struct rules_scratch_pool *rules_pool_new(void)
+{
+	struct rules_scratch_pool *pool = calloc(1, sizeof(*pool));
+	if (pool != NULL && pthread_mutex_init(&pool->lock, NULL) != 0) {
+		free(pool);
+		return NULL;
+	}
+	return pool;
+}
+
+void rules_pool_free(struct rules_scratch_pool *pool)
+{
+	if (pool == NULL)
+		return;
+	for (size_t i = 0; i < pool->n_idle; i++)
+		scratch_destroy(pool->idle[i]);
+	pthread_mutex_destroy(&pool->lock);
+	free(pool);
+}
+
+struct rules_scratch *rules_scratch_new(const struct ruleset *rs)
+{
+	if (rs == NULL)
+		return NULL;
+	struct rules_scratch *sc = NULL;
+	if (rs->pool != NULL) {
+		pthread_mutex_lock(&rs->pool->lock);
+		if (rs->pool->n_idle > 0)
+			sc = rs->pool->idle[--rs->pool->n_idle];
+		pthread_mutex_unlock(&rs->pool->lock);
+	}
+	return sc != NULL ? sc : scratch_create(rs);
+}
+
+/* The caller still holds the rule set (the session releases its snapshot
+ * after this), so sc->rs is alive. */
 void rules_scratch_free(struct rules_scratch *sc)
 {
 	if (sc == NULL)
 		return;
-	free(sc->res);
-	free(sc->frames);
-	free(sc->stack);
-	pcre2_match_data_free(sc->md);
-	pcre2_match_context_free(sc->mctx);
-	pcre2_jit_stack_free(sc->jit);
-	buf_free(&sc->all);
-	free(sc);
+	struct rules_scratch_pool *pool = sc->rs->pool;
+	if (pool != NULL) {
+		sc->f = NULL;
+		pthread_mutex_lock(&pool->lock);
+		bool kept = pool->n_idle < RULES_POOL_MAX;
+		if (kept)
+			pool->idle[pool->n_idle++] = sc;
+		pthread_mutex_unlock(&pool->lock);
+		if (kept)
+			return;
+	}
+	scratch_destroy(sc);
 }
 
 /* ------------------------------------------------------------ leaves */

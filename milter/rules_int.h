@@ -183,7 +183,14 @@ struct ruleset {
 	uint64_t hash;
 	char hash_hex[13];
 	bool failed;                  /* allocation failure while loading */
+	/* Idle evaluation scratches for reuse (rules_eval.c): the one mutable
+	 * part of a loaded rule set, behind its own lock. */
+	struct rules_scratch_pool *pool;
 };
+
+struct rules_scratch_pool *rules_pool_new(void);
+/* Frees the pool and the scratches in it. */
+void rules_pool_free(struct rules_scratch_pool *pool);
 
 #define RULES_ID_CAT 0x80000000u
 

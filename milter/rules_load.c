@@ -369,7 +369,8 @@ static struct ruleset *rs_new(const struct rules_options *opt)
 		return NULL;
 	rs->names = rmap_new();
 	rs->ids = rmap_new();
-	if (rs->names == NULL || rs->ids == NULL)
+	rs->pool = rules_pool_new();
+	if (rs->names == NULL || rs->ids == NULL || rs->pool == NULL)
 		rs->failed = true;
 	for (unsigned i = 0; i < BI_COUNT; i++) {
 		rs->builtin[i] = named_node(rs, RN_BUILTIN, builtin_names[i]);
@@ -646,6 +647,7 @@ void rules_free(struct ruleset *rs)
 	free(rs->files);
 	rmap_free(rs->names);
 	rmap_free(rs->ids);
+	rules_pool_free(rs->pool);
 	free(rs);
 }
 

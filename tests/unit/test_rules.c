@@ -1151,6 +1151,50 @@ START_TEST(test_eval_lazy_and_shared)
 }
 END_TEST
 
+START_TEST(test_scratch_reuse)
+{
+	/* A scratch given back is handed out again, and nothing of the
+	 * previous message leaks into the next evaluation. */
+	struct ruleset *rs = expect_ok("body A /alpha/\nheader H ALL =~ /^X-Flag: on$/m\n");
+	struct facts f;
+	facts_blank(&f);
+	struct facts_header h = { .name = "X-Flag", .value = "on" };
+	f.headers = &h;
+	f.n_headers = 1;
+	facts_text(&f, "", "alpha", "");
+	struct verdict v;
+	struct rules_scratch *sc = rules_scratch_new(rs);
+	ck_assert_int_eq(rules_eval(rs, sc, &f, &v), 0);
+	ck_assert_str_eq(fired(&v), "A,H");
+	rules_scratch_free(sc);
+
+	struct rules_scratch *again = rules_scratch_new(rs);
+	ck_assert_ptr_eq(again, sc);
+	struct facts g;
+	facts_blank(&g);
+	facts_text(&g, "", "beta", "");
+	ck_assert_int_eq(rules_eval(rs, again, &g, &v), 0);
+	ck_assert_uint_eq(v.n_fired, 0);
+	rules_scratch_free(again);
+
+	/* More scratches than the pool keeps: the rest are freed (the
+	 * sanitizer build checks for leaks), the pool goes with the rules. */
+	struct rules_scratch *many[80];
+	for (size_t i = 0; i < 80; i++) {
+		many[i] = rules_scratch_new(rs);
+		ck_assert_ptr_nonnull(many[i]);
+		for (size_t k = 0; k < i; k++)
+			ck_assert_ptr_ne(many[i], many[k]);
+	}
+	for (size_t i = 0; i < 80; i++)
+		rules_scratch_free(many[i]);
+	ck_assert_int_eq(rules_eval(rs, sc = rules_scratch_new(rs), &f, &v), 0);
+	ck_assert_str_eq(fired(&v), "A,H");
+	rules_scratch_free(sc);
+	rules_free(rs);
+}
+END_TEST
+
 START_TEST(test_verdict_helpers)
 {
 	struct verdict v;
@@ -1206,6 +1250,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_eval_match_limit);
 	tcase_add_test(tc, test_eval_invalid_utf8);
 	tcase_add_test(tc, test_eval_lazy_and_shared);
+	tcase_add_test(tc, test_scratch_reuse);
 	tcase_add_test(tc, test_verdict_helpers);
 	suite_add_tcase(s, tc);
 	return s;
