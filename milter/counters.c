@@ -4,13 +4,14 @@
  * start / reconfigure / stop of the Redis thread (ctrthread.c).  Design,
  * key names and fault behaviour: counters.h.
  *
- * ctr_count() builds the message's keys into one allocation (at most
- * CTR_MAX_KEYS keys of CTR_KEY_MAX bytes), appends it to the ring
- * ctrq.q (queue_size entries; full = dropped, counted, logged once per
- * episode), and if Redis is up and the caller wants the hour count, waits
- * on its own condition variable until the Redis thread hands it over or
- * timeout_ms (measured from the call) runs out.  It never does I/O and
- * holds ctrq.mu only to enqueue and while waiting on the condvar.
+ * ctr_count() and ctr_begin()/ctr_end() build a message's keys into one
+ * allocation (at most CTR_MAX_KEYS keys of CTR_KEY_MAX bytes), append it
+ * to the ring ctrq.q (queue_size entries; full = dropped, counted, logged
+ * once per episode), and if Redis is up and the caller wants the hour
+ * count, link a waiter that the Redis thread hands the count to; the
+ * caller collects it on the waiter's condition variable, waiting at most
+ * timeout_ms.  Nothing here does I/O; ctrq.mu is held only to enqueue and
+ * while waiting on the condvar.
  */
 #include "autoconfig.h"
 
@@ -195,25 +196,37 @@ static int add_items(struct buf *b, struct ctr_qent *h, const char *prefix, cons
 	return 0;
 }
 
-/* The message's keys in one allocation; NULL for a bad event or OOM. */
-static struct ctr_qent *build_entry(const struct ctr_event *ev, const char *prefix)
+/* Which of a message's keys an entry carries: the arrival (hour, weekday x
+ * hour, day) is known at the end of the headers, the verdict (priority,
+ * categories, missing items) only at the end of the message. */
+enum ctr_parts {
+	CTR_PART_ARRIVAL = 1,
+	CTR_PART_VERDICT = 2,
+	CTR_PART_ALL = 3,
+};
+
+/* The message's keys in one allocation; NULL for a bad event or OOM.
+ * With the arrival part, key 0 is the hour key. */
+static struct ctr_qent *build_entry(const struct ctr_event *ev, const char *prefix, enum ctr_parts parts)
 {
 	int iy, iw;
 	int iwd = ctr_iso_week(ev->year, ev->month, ev->day, &iy, &iw);
 	if (iwd < 0 || iwd % 7 != ev->wday || ev->hour < 0 || ev->hour > 23 || !ctr_is_address(ev->address))
 		return NULL;
-	struct ctr_qent h = { .received = ev->received };
+	struct ctr_qent h = { .received = ev->received, .sign = 1 };
 	struct buf b;
 	buf_init(&b, (size_t)CTR_MAX_KEYS * CTR_KEY_MAX);
 	char key[CTR_KEY_MAX];
 	int rc = 0;
-	rc |= add_key(&b, &h, ctr_key_hour(key, sizeof(key), prefix, ev->address, ev->year,
-	                                   ev->month, ev->day, ev->hour), key, CTR_FAM_HOUR);
-	rc |= add_key(&b, &h, ctr_key_week_hour(key, sizeof(key), prefix, ev->address, iy, iw,
-	                                        iwd, ev->hour), key, CTR_FAM_WEEK_HOUR);
-	rc |= add_key(&b, &h, ctr_key_day(key, sizeof(key), prefix, ev->address, ev->year,
-	                                  ev->month, ev->day, NULL, NULL), key, CTR_FAM_DAY);
-	if (ev->priority != NULL && *ev->priority != '\0') {
+	if (parts & CTR_PART_ARRIVAL) {
+		rc |= add_key(&b, &h, ctr_key_hour(key, sizeof(key), prefix, ev->address, ev->year,
+		                                   ev->month, ev->day, ev->hour), key, CTR_FAM_HOUR);
+		rc |= add_key(&b, &h, ctr_key_week_hour(key, sizeof(key), prefix, ev->address, iy, iw,
+		                                        iwd, ev->hour), key, CTR_FAM_WEEK_HOUR);
+		rc |= add_key(&b, &h, ctr_key_day(key, sizeof(key), prefix, ev->address, ev->year,
+		                                  ev->month, ev->day, NULL, NULL), key, CTR_FAM_DAY);
+	}
+	if ((parts & CTR_PART_VERDICT) && ev->priority != NULL && *ev->priority != '\0') {
 		if (ctr_is_id(ev->priority))
 			rc |= add_key(&b, &h, ctr_key_day(key, sizeof(key), prefix, ev->address,
 			                                  ev->year, ev->month, ev->day, "prio",
@@ -221,9 +234,9 @@ static struct ctr_qent *build_entry(const struct ctr_event *ev, const char *pref
 		else
 			log_debug(NULL, "counters: priority name not counted");
 	}
-	if (ev->n_categories > 0 && ev->categories != NULL)
+	if ((parts & CTR_PART_VERDICT) && ev->n_categories > 0 && ev->categories != NULL)
 		rc |= add_items(&b, &h, prefix, ev, "cat", ev->categories, ev->n_categories);
-	if (ev->n_missing > 0 && ev->missing != NULL)
+	if ((parts & CTR_PART_VERDICT) && ev->n_missing > 0 && ev->missing != NULL)
 		rc |= add_items(&b, &h, prefix, ev, "miss", ev->missing, ev->n_missing);
 	struct ctr_qent *e = NULL;
 	if (rc == 0 && !b.failed && !b.truncated) {
@@ -237,33 +250,30 @@ static struct ctr_qent *build_entry(const struct ctr_event *ev, const char *pref
 	return e;
 }
 
-bool ctr_count(const struct ctr_event *ev, long long *this_hour)
+/* Counting is on: the prefix in use. */
+static bool counting_on(char *prefix, size_t prefixsz, long *timeout_ms)
 {
-	int64_t t0 = ctr_now_ms();
-	char prefix[CTR_MAX_PREFIX + 1];
-	long timeout;
-
 	pthread_mutex_lock(&ctrq.mu);
 	bool on = ctrq.started && !ctrq.stop && ctr_is_on(ctrq.opt.o.server);
 	if (on) {
-		snprintf(prefix, sizeof(prefix), "%s", ctrq.opt.prefix);
-		timeout = ctrq.opt.o.timeout_ms;
+		snprintf(prefix, prefixsz, "%s", ctrq.opt.prefix);
+		if (timeout_ms != NULL)
+			*timeout_ms = ctrq.opt.o.timeout_ms;
 	}
 	pthread_mutex_unlock(&ctrq.mu);
-	if (!on || ev == NULL)
-		return false;
+	return on;
+}
 
-	struct ctr_qent *e = build_entry(ev, prefix);
-	if (e == NULL) {
-		log_debug(NULL, "counters: event not counted (invalid date, hour, weekday or address, or out of memory)");
-		return false;
-	}
-
+/* Puts e on the queue for the Redis thread (which then owns it), or frees
+ * it: 0 or -1.  With w and Redis up, w is linked to receive e's hour
+ * count.  is_message: e starts a message (ctr_stats.events). */
+static int enqueue(struct ctr_qent *e, struct ctr_waiter *w, bool is_message)
+{
 	pthread_mutex_lock(&ctrq.mu);
 	if (!ctrq.started || ctrq.stop || !ctr_is_on(ctrq.opt.o.server)) {
 		pthread_mutex_unlock(&ctrq.mu);
 		free(e);
-		return false;
+		return -1;
 	}
 	if (ctrq.qlen >= ctrq.qcap) {
 		ctrq.st.dropped_queue++;
@@ -276,43 +286,142 @@ bool ctr_count(const struct ctr_event *ev, long long *this_hour)
 		if (first)
 			log_warn(NULL, "counters: queue full (%zu messages): messages are not counted "
 			         "until the Redis thread catches up", cap);
-		return false;
+		return -1;
 	}
-	struct ctr_waiter w = { .done = false };
-	bool wait = this_hour != NULL && ctr_is_up();
-	if (wait) {
-		e->ticket = w.ticket = ++ctrq.next_ticket;
-		pthread_cond_init(&w.cv, &ctrq.mono);
-		w.next = ctrq.waiters;
+	if (w != NULL && ctr_is_up()) {
+		e->ticket = w->ticket = ++ctrq.next_ticket;
+		w->done = false;
+		pthread_cond_init(&w->cv, &ctrq.mono);
+		w->prev = NULL;
+		w->next = ctrq.waiters;
 		if (ctrq.waiters != NULL)
-			ctrq.waiters->prev = &w;
-		ctrq.waiters = &w;
+			ctrq.waiters->prev = w;
+		ctrq.waiters = w;
+		w->linked = true;
 	}
 	ctrq.q[(ctrq.qhead + ctrq.qlen) % ctrq.qcap] = e;
 	ctrq.qlen++;
-	ctrq.st.events++;
+	if (is_message)
+		ctrq.st.events++;
 	pthread_cond_signal(&ctrq.wake);
-	if (!wait) {
+	pthread_mutex_unlock(&ctrq.mu);
+	return 0;
+}
+
+/* Waits until w has its count or deadline_ms (CLOCK_MONOTONIC) passes,
+ * and unlinks it: true with *value set when the count came. */
+static bool collect(struct ctr_waiter *w, int64_t deadline_ms, long long *value)
+{
+	pthread_mutex_lock(&ctrq.mu);
+	if (!w->linked) {
 		pthread_mutex_unlock(&ctrq.mu);
 		return false;
 	}
-	struct timespec deadline = ctr_ms_to_ts(t0 + timeout);
-	while (!w.done)
-		if (pthread_cond_timedwait(&w.cv, &ctrq.mu, &deadline) == ETIMEDOUT)
+	struct timespec deadline = ctr_ms_to_ts(deadline_ms);
+	while (!w->done && ctrq.started && !ctrq.stop)
+		if (pthread_cond_timedwait(&w->cv, &ctrq.mu, &deadline) == ETIMEDOUT)
 			break;
-	if (w.prev != NULL)
-		w.prev->next = w.next;
+	if (w->prev != NULL)
+		w->prev->next = w->next;
 	else
-		ctrq.waiters = w.next;
-	if (w.next != NULL)
-		w.next->prev = w.prev;
-	if (w.done) {
-		*this_hour = w.value;
+		ctrq.waiters = w->next;
+	if (w->next != NULL)
+		w->next->prev = w->prev;
+	w->linked = false;
+	bool done = w->done;
+	if (done) {
+		*value = w->value;
 		ctrq.st.answered++;
 	}
 	pthread_mutex_unlock(&ctrq.mu);
-	pthread_cond_destroy(&w.cv);
-	return w.done;
+	pthread_cond_destroy(&w->cv);
+	return done;
+}
+
+bool ctr_count(const struct ctr_event *ev, long long *this_hour)
+{
+	int64_t t0 = ctr_now_ms();
+	char prefix[CTR_MAX_PREFIX + 1];
+	long timeout = 0;
+	if (ev == NULL || !counting_on(prefix, sizeof(prefix), &timeout))
+		return false;
+	struct ctr_qent *e = build_entry(ev, prefix, CTR_PART_ALL);
+	if (e == NULL) {
+		log_debug(NULL, "counters: event not counted (invalid date, hour, weekday or address, or out of memory)");
+		return false;
+	}
+	struct ctr_waiter w = { .linked = false };
+	if (enqueue(e, this_hour != NULL ? &w : NULL, true) < 0)
+		return false;
+	return collect(&w, t0 + timeout, this_hour);
+}
+
+struct ctr_pending {
+	struct ctr_waiter w;
+	struct ctr_qent *undo;   /* the arrival keys again, to take back */
+	char prefix[CTR_MAX_PREFIX + 1];
+};
+
+struct ctr_pending *ctr_begin(const struct ctr_event *ev)
+{
+	char prefix[CTR_MAX_PREFIX + 1];
+	if (ev == NULL || !counting_on(prefix, sizeof(prefix), NULL))
+		return NULL;
+	struct ctr_pending *p = calloc(1, sizeof(*p));
+	struct ctr_qent *e = build_entry(ev, prefix, CTR_PART_ARRIVAL);
+	struct ctr_qent *undo = build_entry(ev, prefix, CTR_PART_ARRIVAL);
+	if (p == NULL || e == NULL || undo == NULL) {
+		log_debug(NULL, "counters: event not counted (invalid date, hour, weekday or address, or out of memory)");
+		free(p);
+		free(e);
+		free(undo);
+		return NULL;
+	}
+	undo->sign = -1;
+	p->undo = undo;
+	snprintf(p->prefix, sizeof(p->prefix), "%s", prefix);
+	if (enqueue(e, &p->w, true) < 0) {
+		free(undo);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+bool ctr_end(struct ctr_pending *p, const struct ctr_event *ev, long long *this_hour)
+{
+	if (p == NULL)
+		return false;
+	long timeout = 0;
+	char prefix[CTR_MAX_PREFIX + 1];
+	bool on = counting_on(prefix, sizeof(prefix), &timeout);
+	if (on && ev != NULL) {
+		/* The prefix the arrival was counted under: a reload in between
+		 * does not split one message over two prefixes. */
+		struct ctr_qent *e = build_entry(ev, p->prefix, CTR_PART_VERDICT);
+		if (e != NULL && e->nkeys > 0)
+			(void)enqueue(e, NULL, false);
+		else
+			free(e);
+	}
+	long long v = 0;
+	bool wait = on && this_hour != NULL;
+	bool got = collect(&p->w, ctr_now_ms() + (wait ? timeout : 0), &v);
+	if (got && this_hour != NULL)
+		*this_hour = v;
+	free(p->undo);
+	free(p);
+	return got;
+}
+
+void ctr_cancel(struct ctr_pending *p)
+{
+	if (p == NULL)
+		return;
+	long long ignored;
+	(void)collect(&p->w, ctr_now_ms(), &ignored);
+	(void)enqueue(p->undo, NULL, false);
+	free(p);
 }
 
 void ctr_get_stats(struct ctr_stats *out)

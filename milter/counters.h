@@ -2,8 +2,9 @@
  * counters: per support address load counters in Redis (SPEC §6), and the
  * key scheme that support-milter-stats reads back.
  *
- * Threads.  Milter threads call ctr_count() at the end of a message; it
- * puts the message's increments on a bounded queue and returns.  ONE
+ * Threads.  Milter threads call ctr_begin() at the end of a message's
+ * headers and ctr_end() at its end (or ctr_count() once); these put the
+ * message's increments on a bounded queue and return.  ONE
  * thread (started by ctr_start) owns the hiredis connection (0.14 API,
  * blocking socket with a timeout), drains the queue, merges increments into
  * a bounded backlog keyed by counter name, and sends them to Redis in
@@ -148,6 +149,23 @@ void ctr_stop(void);
  * the per-hour key returned: true with *this_hour set if it came in time,
  * false otherwise (and always false when off, down, or the event is bad). */
 bool ctr_count(const struct ctr_event *ev, long long *this_hour);
+
+/* A message counted in two steps, so that the end of the message does not
+ * wait for a Redis round trip: ctr_begin, at the end of the headers,
+ * queues the arrival keys (hour, weekday x hour, day; ev's priority,
+ * categories and missing items are ignored) and asks for this hour's
+ * count; ctr_end, at the end of the message, queues the verdict keys
+ * (priority, categories, missing; the date fields must be those given to
+ * ctr_begin) and collects the count, waiting at most timeout_ms for it if
+ * it has not come yet.  A message that does not reach its end (aborted,
+ * connection lost) is ctr_cancel'ed: its arrival keys are taken back
+ * (INCRBY -1), so the counters stay exact.  ctr_begin returns NULL when
+ * counting is off, the event is bad or the queue is full; ctr_end and
+ * ctr_cancel free the handle and accept NULL (ctr_end then returns false). */
+struct ctr_pending;
+struct ctr_pending *ctr_begin(const struct ctr_event *ev);
+bool ctr_end(struct ctr_pending *p, const struct ctr_event *ev, long long *this_hour);
+void ctr_cancel(struct ctr_pending *p);
 
 void ctr_get_stats(struct ctr_stats *out);
 

@@ -32,6 +32,7 @@ struct ctr_optcopy {
  * is its hour key. */
 struct ctr_qent {
 	uint64_t ticket;       /* 0: nobody waits for the hour count */
+	int sign;              /* +1, or -1 to take a cancelled message's keys back */
 	time_t received;
 	unsigned nkeys;
 	uint8_t family[CTR_MAX_KEYS];
@@ -39,11 +40,13 @@ struct ctr_qent {
 	char data[];
 };
 
-/* A milter thread waiting in ctr_count (lives on its stack; linked into
- * ctrq.waiters only while it waits). */
+/* A message that wants its hour count (on ctr_count's stack, or in a
+ * ctr_pending); linked into ctrq.waiters from when its entry is queued
+ * until it collects the value or gives up. */
 struct ctr_waiter {
 	uint64_t ticket;
 	bool done;
+	bool linked;
 	long long value;
 	pthread_cond_t cv;
 	struct ctr_waiter *prev, *next;

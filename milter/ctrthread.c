@@ -197,7 +197,7 @@ static void merge(struct rt *r, const struct ctr_qent *q)
 			p->e[p->n] = (struct pent){ .key = dup, .delta = 0, .fam = q->family[k] };
 			p->slot[i] = (uint32_t)++p->n;
 		}
-		p->e[p->slot[i] - 1].delta++;
+		p->e[p->slot[i] - 1].delta += q->sign;
 	}
 	if (r->in_outage && q->received > 0 && (r->outage_oldest == 0 || q->received < r->outage_oldest))
 		r->outage_oldest = q->received;

@@ -99,6 +99,7 @@ struct session {
 	bool has_load;
 	long long load;
 	long redis_wait_us;       /* -1: not counted */
+	struct ctr_pending *counting; /* arrival counted at the end of the headers */
 	struct added_header add[SESSION_MAX_ADD];
 	size_t n_add;
 	struct timespec started;
@@ -153,6 +154,8 @@ void session_free(struct session *s)
 	text_free(s->text);
 	attach_free(s->attach);
 	rules_scratch_free(s->scratch);
+	/* Still pending: the message never reached its end. */
+	ctr_cancel(s->counting);
 	hdr_tracker_free(s->tracker);
 	for (size_t i = 0; i < s->n_headers; i++) {
 		free((char *)s->headers[i].name);
@@ -454,6 +457,30 @@ void session_header(struct session *s, const char *name, const char *value)
 	mime_header(s->mime, name, value);
 }
 
+/* The load counters learn of the message at the end of its headers, so
+ * that this hour's count (X-Support-Load) is back from Redis by the end
+ * of the message instead of being waited for there.  The receipt time is
+ * fixed here: the counted hour and X-Support-Hours are the same hour. */
+static void session_count_arrival(struct session *s)
+{
+	if (!s->time_set) {
+		s->time = time(NULL);
+		s->time_set = true;
+	}
+	struct hours_result hr;
+	hours_eval(&s->cfg->hours, s->time, &hr);
+	struct ctr_event ev = {
+		.address = s->support_addr,
+		.received = s->time,
+		.year = hr.local.tm_year + 1900,
+		.month = hr.local.tm_mon + 1,
+		.day = hr.local.tm_mday,
+		.wday = hr.local.tm_wday,
+		.hour = hr.local.tm_hour,
+	};
+	s->counting = ctr_begin(&ev);
+}
+
 void session_end_headers(struct session *s)
 {
 	if (!s->support || s->failed)
@@ -465,6 +492,8 @@ void session_end_headers(struct session *s)
 	mime_end_headers(s->mime);
 	if (s->subject != NULL)
 		text_add_line(s->text, s->subject, strlen(s->subject), true);
+	if (s->cfg->redis_server[0] != '\0')
+		session_count_arrival(s);
 }
 
 void session_body(struct session *s, const unsigned char *p, size_t n)
@@ -610,7 +639,12 @@ static void session_count(struct session *s)
 	}
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	s->has_load = ctr_count(&ev, &s->load);
+	if (s->counting != NULL) {
+		s->has_load = ctr_end(s->counting, &ev, &s->load);
+		s->counting = NULL;
+	} else {
+		s->has_load = ctr_count(&ev, &s->load);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	s->redis_wait_us = (long)((t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000);
 }
@@ -643,6 +677,9 @@ void session_finish(struct session *s)
 	}
 	if (!s->failed && s->cfg->redis_server[0] != '\0')
 		session_count(s);
+	/* Passed unanalysed: it still arrived, so its arrival stays counted. */
+	ctr_end(s->counting, NULL, NULL);
+	s->counting = NULL;
 	if (!s->failed) {
 		struct report_input in = session_report_input(s);
 		report_headers(&in, session_add_header, s);

@@ -27,7 +27,9 @@
 -- Header values are passed as the MTA passes them: without the space after
 -- the colon, folded lines joined by "\n\t".  With abort_after_headers =
 -- true the transaction is aborted (SMFIC_ABORT, as after RSET) instead of
--- reaching the end of headers; T.send then returns "aborted".
+-- reaching the end of headers; T.send then returns "aborted".  With
+-- abort_after_body = true it is aborted after the end of headers and the
+-- body, before the end of message (T.send returns "aborted" too).
 -- Optional, for an MTA's own macro set (Sendmail's, say): msg.macros =
 -- { mail = {name, value, ...}, rcpt = function(rcpt) return {...} end
 -- (or one table for every recipient), eom = {...} } replaces the default
@@ -198,6 +200,10 @@ function T.send(conn, msg)
 	if not mt.test_option(conn, SMFIP_NOBODY) and msg.body ~= nil then
 		call("mt.bodystring", mt.bodystring(conn, crlf(msg.body)))
 		if reply(conn, "body") == "accept" then return "body" end
+	end
+	if msg.abort_after_body then
+		call("mt.abort", mt.abort(conn))
+		return "aborted"
 	end
 	macros(conn, T.SMFIC_BODYEOB, m.eom, "EOM")
 	call("mt.eom", mt.eom(conn))

@@ -44,6 +44,16 @@ T.run(function()
 	})
 	T.ok(phase == "aborted", "(reuse 3) support mail aborted after its headers (answered at " .. phase .. ")")
 
+	-- 3b: support mail aborted after its headers and body, before the end
+	-- of message (run.sh checks with Redis that it is not counted).
+	phase = T.send(conn, {
+		qid = "ITESTR0005", from = "e@example.dk", rcpts = { "support@timemap.dk" },
+		headers = T.support_headers({ { "X-Support-Priority", "high" } }),
+		body = T.support_body,
+		abort_after_body = true,
+	})
+	T.ok(phase == "aborted", "(reuse 3b) support mail aborted after its body (answered at " .. phase .. ")")
+
 	-- 4: clean support mail: nothing to delete, our headers, queue id of 4.
 	phase = T.send(conn, {
 		qid = "ITESTR0004", from = "d@example.dk", rcpts = { "support@timemap.dk" },

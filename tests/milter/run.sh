@@ -11,7 +11,13 @@
 #   other.lua    (b) other mail: accepted by EOH, never modified
 #   forged.lua   (c) forged X-Support-Priority x3 deleted (3, 2, 1)
 #   mixed.lua    (f) other + support recipient: analysed
-#   reuse.lua    several messages and an abort on one connection
+#   reuse.lua    several messages and aborts on one connection
+#
+# With REDIS_SERVER and redis-cli, the milter counts into a throw-away
+# Redis, and afterwards the hour counters must equal the number of
+# messages that reached their end (the summary lines with redis_wait_us):
+# a message aborted after its headers is counted at the end of the
+# headers and must have been taken back.
 #
 # Exit: 0 pass, 1 fail, 77 skip (MILTERTEST empty/missing, no binary).
 
@@ -31,7 +37,16 @@ command -v timeout >/dev/null || skip_all "timeout(1) not found"
 t_tmpdir
 t_at_exit milter_stop
 MPORT=$(free_port) || t_bail "no free port"
-milter_write_conf "$T_TMP/support-milter.conf" "$MPORT"
+redis_line=
+if [ -n "${REDIS_SERVER:-}" ] && [ -x "$REDIS_SERVER" ] &&
+	{ [ -x "$(dirname "$REDIS_SERVER")/redis-cli" ] || command -v redis-cli >/dev/null; }; then
+	# shellcheck source=tests/lib/redis.sh
+	. "$top_srcdir/tests/lib/redis.sh"
+	rd_need
+	rd_start "$T_TMP/redis" >/dev/null || t_bail "redis-server did not start"
+	redis_line="RedisServer 127.0.0.1:$RD_PORT"
+fi
+milter_write_conf "$T_TMP/support-milter.conf" "$MPORT" ${redis_line:+"$redis_line"}
 milter_start "$T_TMP/support-milter.conf" "$MPORT" "$T_TMP/milter.log" ||
 	t_bail "could not start support-milter"
 
@@ -52,6 +67,15 @@ done
 milter_stop
 rc=$?
 check "support-milter exited 0 on SIGTERM (status $rc)" test "$rc" -eq 0
+if [ -n "$redis_line" ]; then
+	ended=$(grep -c 'redis_wait_us=' "$MILTER_LOG")
+	counted=$(rd_cli --scan --pattern 'sm:*:h:*' | while read -r k; do rd_cli GET "$k"; done |
+		awk '{ s += $1 } END { print s + 0 }')
+	check "hour counters = support messages that reached their end ($counted counted, $ended ended; aborted ones taken back)" \
+		test "$ended" -gt 0 -a "$counted" -eq "$ended"
+else
+	t_log "no redis-server: counting of aborted messages not checked"
+fi
 if [ "$t_failures" -gt 0 ]; then
 	t_log "support-milter log (last 40 lines):"
 	tail -n 40 "$MILTER_LOG" | sed 's/^/  | /'
