@@ -22,7 +22,7 @@
 #     redis_wait_us=N and the maximum is reported.  The goal is at most
 #     RedisTimeout + 5 ms; as a test on a shared, noisy machine (CI runs
 #     fuzzers and builds beside it) the assertion allows RedisTimeout +
-#     COUNTERS_SLACK_US (default 100 ms): a call that really waited on
+#     COUNTERS_SLACK_US (default 400 ms): a call that really waited on
 #     Redis would take its I/O timeout (2 s) instead.  A quiet run shows
 #     the real figure (19.9 ms measured with RedisTimeout 20 ms);
 #   - support-milter-stats reads the same 2,000 back;
@@ -57,7 +57,7 @@ PY=$(t_python) || skip_all "python3 not found"
 N=${N_MAILS:-2000}
 SUPPORT=support@timemap.dk
 TIMEOUT_MS=20
-SLACK_US=${COUNTERS_SLACK_US:-100000}
+SLACK_US=${COUNTERS_SLACK_US:-400000}
 
 t_tmpdir
 chmod 711 "$T_TMP"
