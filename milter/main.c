@@ -11,6 +11,15 @@
  * Signals: SIGUSR1 reloads (libmilter itself stops on SIGHUP, SIGTERM,
  * SIGINT); a dedicated thread waits for it so that reload never runs in
  * signal context.
+ *
+ * Stopping, in this order, each step bounded: mlfi_run returns once no
+ * callback is analysing any more (mlfi.c's gate; later callbacks let
+ * their messages pass); the reload thread is stopped and joined, so that
+ * no reload restarts the counters or the reply sender behind us or
+ * installs a snapshot after the last one was dropped; then the reply
+ * sender (OUTQ_DRAIN_SECONDS), the counters thread (its final flush), the
+ * idle libmagic handles and the current snapshot (messages still holding
+ * it keep it alive).
  */
 #include "autoconfig.h"
 
@@ -22,6 +31,7 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +160,9 @@ static void apply_autoreply(const struct snapshot *s)
 	}
 }
 
+/* Set before the reload thread is woken for the last time. */
+static atomic_bool reload_stopping;
+
 static void *reload_thread(void *arg)
 {
 	sigset_t *set = arg;
@@ -157,6 +170,8 @@ static void *reload_thread(void *arg)
 		int sig;
 		if (sigwait(set, &sig) != 0 || sig != SIGUSR1)
 			continue;
+		if (atomic_load(&reload_stopping))
+			break;
 		struct diag d;
 		diag_to_log(&d);
 		struct snapshot *s = load_snapshot(&d);
@@ -177,10 +192,25 @@ static void *reload_thread(void *arg)
 		snprintf(hash, sizeof(hash), "%s", rules_hash(s->rules));
 		snapshot_install(s);
 		struct snapshot *cur = snapshot_acquire();
-		log_info(NULL, "reloaded: generation=%u rules=%zu hash=%s", cur->generation, n, hash);
+		log_info(NULL, "reloaded: generation=%u rules=%zu hash=%s", cur != NULL ? cur->generation : 0,
+		         n, hash);
 		snapshot_release(cur);
 	}
 	return NULL;
+}
+
+/* Wakes the reload thread with a SIGUSR1 of its own and waits for it: a
+ * reload in progress is finished first (bounded by loading one
+ * configuration).  A SIGUSR1 arriving later stays pending, harmlessly:
+ * every thread blocks it. */
+static void stop_reload_thread(pthread_t tid)
+{
+	atomic_store(&reload_stopping, true);
+	int rc = pthread_kill(tid, SIGUSR1);
+	if (rc == 0)
+		rc = pthread_join(tid, NULL);
+	if (rc != 0)
+		log_err(NULL, "cannot stop the reload thread: %s", strerror(rc));
 }
 
 static int drop_privileges(const char *user_id)
@@ -298,7 +328,6 @@ static int run_milter(bool foreground, const char *socket_override)
 		snapshot_release(s);
 		return EX_OSERR;
 	}
-	pthread_detach(tid);
 
 	/* Counters are optional: a failure to start them is logged and the
 	 * milter runs without them. */
@@ -314,6 +343,7 @@ static int run_milter(bool foreground, const char *socket_override)
 	snapshot_install(s);
 	int rc = mlfi_run();
 	log_info(NULL, "stopping");
+	stop_reload_thread(tid);
 	outq_stop();
 	ctr_stop();
 	magic_shutdown();

@@ -19,16 +19,29 @@
  * Latency: the TCP listening socket gets TCP_NODELAY (see
  * set_nodelay_on_listeners), or every end of message over TCP waits
  * ~40 ms for a delayed ACK.
+ *
+ * Shutdown: smfi_main returns when libmilter's listener stops, but its
+ * worker threads are not joined and may still be inside our callbacks,
+ * or enter them later for connections they already hold.  So every
+ * callback that analyses (and so reaches the snapshot, the counters
+ * queue, the reply queue or libmagic) passes a gate, and mlfi_run closes
+ * the gate and waits, at most MLFI_DRAIN_SECONDS, until no callback is
+ * inside before it returns and main tears those modules down.  A
+ * callback that finds the gate closed lets its message pass unanalysed
+ * (our prefixed headers are still removed at end of message): it only
+ * touches the session's own memory, which teardown never frees.
  */
 #include "autoconfig.h"
 
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <libmilter/mfapi.h>
 
@@ -47,6 +60,56 @@ struct mlfi_conn {
 #define MLFI_WANTED_PROTOCOL                                                        \
 	(SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NR_MAIL |         \
 	 SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
+
+/* ------------------------------------------------------------- the gate */
+
+/* Longest wait for callbacks still analysing at shutdown: above the
+ * slowest callback we make (end of message: rules under their match
+ * limit, a Redis round trip under RedisTimeout, libmagic on a bounded
+ * prefix), and well below what a service manager allows for a stop. */
+#define MLFI_DRAIN_SECONDS 10
+
+/* Sequentially consistent: a callback counts itself in before it looks
+ * at gate_closed, and the drain closes the gate before it reads
+ * gate_active, so a callback that found the gate open is always seen
+ * by the drain. */
+static atomic_uint gate_active;
+static atomic_bool gate_closed;
+
+/* true: the caller may analyse and must call gate_leave() when done;
+ * false: shutting down, the message passes unanalysed. */
+static bool gate_enter(void)
+{
+	atomic_fetch_add(&gate_active, 1);
+	if (atomic_load(&gate_closed)) {
+		atomic_fetch_sub(&gate_active, 1);
+		return false;
+	}
+	return true;
+}
+
+static void gate_leave(void)
+{
+	atomic_fetch_sub(&gate_active, 1);
+}
+
+/* Closes the gate and waits (bounded) until no callback is analysing.
+ * 0 when drained, -1 when callbacks are still inside at the deadline.
+ * Polls: this runs once, at shutdown, and a condition variable would
+ * put a mutex on every callback of every message instead. */
+static int gate_drain(void)
+{
+	atomic_store(&gate_closed, true);
+	struct timespec tick = { 0, 2 * 1000 * 1000 };
+	for (long waited_ms = 0; atomic_load(&gate_active) > 0; waited_ms += 2) {
+		if (waited_ms >= MLFI_DRAIN_SECONDS * 1000L)
+			return -1;
+		nanosleep(&tick, NULL);
+	}
+	return 0;
+}
+
+/* --------------------------------------------------------- the callbacks */
 
 static struct mlfi_conn *conn_of(SMFICTX *ctx)
 {
@@ -107,11 +170,18 @@ static sfsistat mlfi_envfrom(SMFICTX *ctx, char **argv)
 		return SMFIS_ACCEPT;
 	}
 	end_session(c);
-	struct snapshot *snap = snapshot_acquire();
-	if (snap == NULL)
+	/* Shutting down: not even a session (nothing pinned, nothing to
+	 * finish); ACCEPT spares the MTA the rest of the message. */
+	if (!gate_enter())
 		return SMFIS_ACCEPT;
+	struct snapshot *snap = snapshot_acquire();
+	if (snap == NULL) {
+		gate_leave();
+		return SMFIS_ACCEPT;
+	}
 	c->session = session_new(snap);
 	snapshot_release(snap);
+	gate_leave();
 	if (c->session == NULL) {
 		log_err(NULL, "out of memory: message passes unanalysed");
 		return SMFIS_ACCEPT;
@@ -157,7 +227,10 @@ static sfsistat mlfi_eoh(SMFICTX *ctx)
 	struct mlfi_conn *c = smfi_getpriv(ctx);
 	if (c != NULL && c->session != NULL) {
 		take_qid(ctx, c->session);
-		session_end_headers(c->session);
+		if (gate_enter()) {
+			session_end_headers(c->session);
+			gate_leave();
+		}
 	}
 	return reply(c, SMFIP_NR_EOH);
 }
@@ -165,8 +238,12 @@ static sfsistat mlfi_eoh(SMFICTX *ctx)
 static sfsistat mlfi_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
 	struct mlfi_conn *c = smfi_getpriv(ctx);
-	if (c != NULL && c->session != NULL)
+	/* The body is where attachments meet libmagic: not once the gate
+	 * is closed. */
+	if (c != NULL && c->session != NULL && gate_enter()) {
 		session_body(c->session, chunk, len);
+		gate_leave();
+	}
 	return reply(c, SMFIP_NR_BODY);
 }
 
@@ -177,8 +254,14 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 		return SMFIS_ACCEPT;
 	struct session *s = c->session;
 	take_qid(ctx, s);
-	session_finish(s);
+	bool analyse = gate_enter();
+	if (analyse)
+		session_finish(s);
+	else
+		log_info(session_qid(s), "shutting down: message passes unanalysed");
 
+	/* Unanalysed, the removals still apply: the tracker saw every
+	 * header, and a forged header of ours must not pass. */
 	bool logged = false;
 	struct hdr_removal rm;
 	for (size_t i = 0; session_removal(s, i, &rm); i++) {
@@ -194,8 +277,11 @@ static sfsistat mlfi_eom(SMFICTX *ctx)
 			logged = true;
 		}
 	}
-	/* Off the mail path: the sender thread does the rest. */
-	session_send_reply(s);
+	if (analyse) {
+		/* Off the mail path: the sender thread does the rest. */
+		session_send_reply(s);
+		gate_leave();
+	}
 	end_session(c);
 	return SMFIS_ACCEPT;
 }
@@ -316,7 +402,11 @@ int mlfi_setup(const char *socket, long timeout_seconds)
 
 int mlfi_run(void)
 {
-	return smfi_main() == MI_SUCCESS ? 0 : -1;
+	int rc = smfi_main() == MI_SUCCESS ? 0 : -1;
+	if (gate_drain() < 0)
+		log_warn(NULL, "stopping: %u callbacks still analysing after %d s; exiting without them",
+		         atomic_load(&gate_active), MLFI_DRAIN_SECONDS);
+	return rc;
 }
 
 void mlfi_stop(void)
