@@ -13,7 +13,9 @@
 /* Registers the filter and opens the socket (removing a stale unix
  * socket file).  0 on success; -1 with the reason logged. */
 int mlfi_setup(const char *socket, long timeout_seconds);
-/* Runs the milter until it is told to stop; returns libmilter's status. */
+/* Runs the milter until it is told to stop and no callback is analysing
+ * any more (at most 10 s after libmilter returns; later callbacks let
+ * their messages pass unanalysed); returns libmilter's status. */
 int mlfi_run(void);
 /* Asks a running milter to stop (smfi_stop). */
 void mlfi_stop(void);
