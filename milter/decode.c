@@ -277,7 +277,9 @@ static void b64_feed_run(struct decoder *d, const unsigned char *p, size_t n, st
 		}
 	}
 	while (n >= 4) {
-		size_t room = (sizeof(e->buf) - e->n) / 3;
+		/* two spare bytes: pairs of quanta are stored 8 bytes wide */
+		size_t room = sizeof(e->buf) - e->n;
+		room = room >= 2 ? (room - 2) / 3 : 0;
 		if (room == 0) {
 			emit_flush(e);
 			continue;
@@ -286,7 +288,18 @@ static void b64_feed_run(struct decoder *d, const unsigned char *p, size_t n, st
 		if (q > room)
 			q = room;
 		unsigned char *o = e->buf + e->n;
-		for (size_t k = 0; k < q; k++, p += 4, o += 3) {
+		size_t k = 0;
+		for (; k + 2 <= q; k += 2, p += 8, o += 6) {
+			uint64_t v = (uint64_t)b64_class[p[0]] << 58 | (uint64_t)b64_class[p[1]] << 52 |
+			             (uint64_t)b64_class[p[2]] << 46 | (uint64_t)b64_class[p[3]] << 40 |
+			             (uint64_t)b64_class[p[4]] << 34 | (uint64_t)b64_class[p[5]] << 28 |
+			             (uint64_t)b64_class[p[6]] << 22 | (uint64_t)b64_class[p[7]] << 16;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			v = __builtin_bswap64(v);
+#endif
+			memcpy(o, &v, 8); /* big-endian: the 6 bytes, then 2 spare */
+		}
+		for (; k < q; k++, p += 4, o += 3) {
 			uint32_t v = (uint32_t)b64_class[p[0]] << 18 | (uint32_t)b64_class[p[1]] << 12 |
 			             (uint32_t)b64_class[p[2]] << 6 | b64_class[p[3]];
 			o[0] = (unsigned char)(v >> 16);
