@@ -843,32 +843,34 @@ static bool bulk_ok(const struct mime_parser *p)
  * no line is longer than cap without its line break (such a line is cut
  * into pieces and flagged: also line by line).  The line break of the last
  * line is held back as body_piece would, so that a boundary line right
- * after drops it.  Nothing here grows with n; nothing is copied.
+ * after drops it.  Nothing is copied.
+ *
+ * The bytes are looked at in windows of cap + 1 from a line start: a line
+ * ending in one is not over-long.  The search stops at the first line
+ * that must go line by line, so the work is proportional to what is
+ * consumed here or next by the line machinery, plus one window.
  */
 static size_t bulk_lines(struct mime_parser *p, const unsigned char *s, size_t n)
 {
-	size_t end = n;
-	for (const unsigned char *q = s; (q = memchr(q, '-', n - (size_t)(q - s))) != NULL; q++) {
-		if (q == s || q[-1] == '\n') {
-			end = (size_t)(q - s);
+	size_t end = 0; /* [0, end): plain complete lines */
+	while (end < n) {
+		const unsigned char *w = s + end;
+		size_t wn = n - end < p->cap + 1 ? n - end : p->cap + 1;
+		const unsigned char *dash = NULL;
+		for (const unsigned char *q = w; (q = memchr(q, '-', wn - (size_t)(q - w))) != NULL; q++) {
+			if (q == w || q[-1] == '\n') {
+				dash = q;
+				break;
+			}
+		}
+		if (dash != NULL) {
+			end = (size_t)(dash - s);
 			break;
 		}
-	}
-	const unsigned char *lf = end > 0 ? memrchr(s, '\n', end) : NULL;
-	if (lf == NULL)
-		return 0;
-	end = (size_t)(lf - s) + 1;
-	/* Every line in [pos, end) is at most cap bytes long, LF and CR
-	 * included, once that window holds no more than cap + 1 bytes; until
-	 * then, hop from window to window over their last LF. */
-	size_t pos = 0;
-	while (end - pos > p->cap + 1) {
-		const unsigned char *r = memrchr(s + pos, '\n', p->cap + 1);
-		if (r == NULL) {
-			end = pos; /* the line at pos may be too long */
-			break;
-		}
-		pos = (size_t)(r - s) + 1;
+		const unsigned char *lf = memrchr(w, '\n', wn);
+		if (lf == NULL)
+			break; /* an over-long line, or the incomplete last one */
+		end = (size_t)(lf - s) + 1;
 	}
 	if (end == 0)
 		return 0;
