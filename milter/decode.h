@@ -42,7 +42,8 @@ void decode_finish(struct decoder *d, decode_sink out, void *ctx);
  * how many bytes decode_feed would have handed to its sink, and leaves
  * the state (pending bytes, errors) exactly as decode_feed would, so that
  * decode_feed, decode_skip and decode_finish may follow one another in
- * any order.  For base64 this is a table look-up per input byte. */
+ * any order.  For base64 this counts alphabet characters (a block of
+ * bytes at a time) instead of decoding them. */
 size_t decode_skip(struct decoder *d, const unsigned char *p, size_t n);
 
 #endif

@@ -12,7 +12,11 @@
  * open containers form an explicit stack of frames (no recursion), one
  * per nesting level, at most max_depth of them.  The part being read is
  * the "entity": first its header block, then either a leaf body (decoded
- * with decode.c), or a container (a new frame).
+ * with decode.c), or a container (a new frame).  Where only boundaries
+ * matter (preamble, epilogue, a base64 or binary leaf body), runs of
+ * complete lines that cannot be boundary lines and are not over-long go
+ * to the decoder in one piece (bulk_lines): same events, same counts,
+ * without the per-line work.
  *
  * Limits: see mime.h; nothing here grows with the input beyond them.
  * Failure: the parser never fails once created; allocation failures
@@ -809,6 +813,89 @@ static void complete_line(struct mime_parser *p, const unsigned char *s, size_t 
 		take_line(p, s, n, EOL_LF);
 }
 
+/* ---------------------------------------------------------------- bulk */
+
+/*
+ * Lines whose content only matters for the boundary check: the preamble
+ * and epilogue, the body of a leaf without events, and leaf bodies whose
+ * decoder does not care where the lines end.  That is base64 (CR and LF
+ * are white space to it, so a CRLF fed as is counts as the "\n" the line
+ * machinery feeds), or identity for a leaf whose line ends are data as
+ * sent.  Quoted-printable and text-ish identity leaves see line ends
+ * rewritten, so they always go line by line.
+ */
+static bool bulk_ok(const struct mime_parser *p)
+{
+	if (p->state == S_SKIP)
+		return true;
+	if (p->state != S_BODY)
+		return false;
+	if (!p->ent.emitted)
+		return true;
+	return p->dec.kind == DECODE_BASE64 || (p->dec.kind == DECODE_IDENTITY && !p->leaf_text);
+}
+
+/*
+ * s (n bytes) starts at a line start.  Returns how many bytes at its start
+ * form complete lines that the line machinery would treat as plain data,
+ * and treats them as it would: no line starts with '-' (a boundary line
+ * may start there; that line and anything after it go line by line), and
+ * no line is longer than cap without its line break (such a line is cut
+ * into pieces and flagged: also line by line).  The line break of the last
+ * line is held back as body_piece would, so that a boundary line right
+ * after drops it.  Nothing is copied.
+ *
+ * The bytes are looked at in windows of cap + 1 from a line start: a line
+ * ending in one is not over-long.  The search stops at the first line
+ * that must go line by line, so the work is proportional to what is
+ * consumed here or next by the line machinery, plus one window.
+ */
+static size_t bulk_lines(struct mime_parser *p, const unsigned char *s, size_t n)
+{
+	size_t end = 0; /* [0, end): plain complete lines */
+	while (end < n) {
+		const unsigned char *w = s + end;
+		size_t wn = n - end < p->cap + 1 ? n - end : p->cap + 1;
+		const unsigned char *dash = NULL;
+		for (const unsigned char *q = w; (q = memchr(q, '-', wn - (size_t)(q - w))) != NULL; q++) {
+			if (q == w || q[-1] == '\n') {
+				dash = q;
+				break;
+			}
+		}
+		if (dash != NULL) {
+			end = (size_t)(dash - s);
+			break;
+		}
+		const unsigned char *lf = memrchr(w, '\n', wn);
+		if (lf == NULL)
+			break; /* an over-long line, or the incomplete last one */
+		end = (size_t)(lf - s) + 1;
+	}
+	if (end == 0)
+		return 0;
+	bool crlf = end >= 2 && s[end - 2] == '\r';
+	if (p->state == S_BODY) {
+		if (p->ent.emitted) {
+			eol_flush(p);
+			size_t k = end - 1 - (crlf ? 1 : 0);
+			if (k > 0)
+				leaf_decode(p, s, k);
+			if (crlf && !p->leaf_text && p->dec.kind == DECODE_IDENTITY) {
+				memcpy(p->eol, "\r\n", 2);
+				p->neol = 2;
+			} else {
+				p->eol[0] = '\n';
+				p->neol = 1;
+			}
+		}
+		p->cont = C_BODY;
+	} else {
+		p->cont = C_SKIP;
+	}
+	return end;
+}
+
 /* ---------------------------------------------------------------- API */
 
 struct mime_parser *mime_new(const struct mime_limits *limits,
@@ -889,6 +976,13 @@ void mime_feed(struct mime_parser *p, const unsigned char *data, size_t n)
 	if (!p->top_headers_done)
 		mime_end_headers(p);
 	while (n > 0) {
+		if (p->llen == 0 && !p->mid_line && bulk_ok(p)) {
+			size_t k = bulk_lines(p, data, n);
+			data += k;
+			n -= k;
+			if (n == 0)
+				break;
+		}
 		const unsigned char *lf = memchr(data, '\n', n);
 		size_t seg = lf != NULL ? (size_t)(lf - data) : n;
 		if (p->llen == 0) {

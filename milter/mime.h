@@ -148,10 +148,10 @@ unsigned mime_flags(const struct mime_parser *p);
  * for it (also not the rest of the piece being handed on), but its lines
  * and the boundaries are still tracked as before and every other event
  * is unchanged.  Binary leaves' bytes are then only counted (for base64
- * a table look-up per character instead of decoding), not decoded into
- * a buffer; text-ish leaves are decoded but not handed on.  Outside a
- * leaf (a container's part_begin, after the leaf's part_end) it does
- * nothing.  MIME_ERR_ENCODING is raised exactly as without it.
+ * the alphabet characters between padding, many lines at a time), not
+ * decoded into a buffer; text-ish leaves are decoded but not handed on.
+ * Outside a leaf (a container's part_begin, after the leaf's part_end) it
+ * does nothing.  MIME_ERR_ENCODING is raised exactly as without it.
  *
  * mime_part_size: the decoded size of the current (or last) leaf so far,
  * in bytes: what the sum of part_data's n would be without

@@ -8,6 +8,7 @@
 #include <check.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "decode.h"
@@ -277,6 +278,249 @@ START_TEST(test_null_sink)
 }
 END_TEST
 
+/* ------------------------------------------------ base64 fast paths */
+
+/* The decoders find alphabet runs a block (16 or 64 bytes) at a time and
+ * count instead of decoding in decode_skip.  Long generated bodies, with
+ * the awkward characters put where a block starts, ends or straddles,
+ * are checked against a byte-at-a-time reference written from the
+ * contract in decode.h. */
+
+struct ref_out {
+	unsigned char *data;
+	size_t n;
+	unsigned long errors;
+	unsigned npend;
+};
+
+static void ref_b64(const unsigned char *p, size_t n, struct ref_out *r)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned pend[4];
+	unsigned np = 0;
+	r->n = 0;
+	r->errors = 0;
+	for (size_t i = 0; i <= n; i++) {
+		int v = -1;
+		if (i < n && p[i] != '\0') {
+			const char *a = strchr(alphabet, p[i]);
+			v = a != NULL ? (int)(a - alphabet) : -1;
+		}
+		if (v >= 0) {
+			pend[np++] = (unsigned)v;
+			if (np == 4) {
+				unsigned x = pend[0] << 18 | pend[1] << 12 | pend[2] << 6 | pend[3];
+				r->data[r->n++] = (unsigned char)(x >> 16);
+				r->data[r->n++] = (unsigned char)(x >> 8);
+				r->data[r->n++] = (unsigned char)x;
+				np = 0;
+			}
+			continue;
+		}
+		if (i == n)
+			r->npend = np;
+		if (i < n && p[i] != '=' && p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n') {
+			r->errors++;
+			continue;
+		}
+		if (i < n && p[i] != '=')
+			continue;
+		/* '=' or the end: the quantum so far */
+		if (np == 1)
+			r->errors++;
+		if (np >= 2)
+			r->data[r->n++] = (unsigned char)(pend[0] << 2 | pend[1] >> 4);
+		if (np >= 3)
+			r->data[r->n++] = (unsigned char)(pend[1] << 4 | pend[2] >> 2);
+		np = 0;
+	}
+}
+
+struct big_sink {
+	unsigned char *data;
+	size_t n, cap;
+};
+
+static void big_sink_cb(void *ctx, const unsigned char *p, size_t n)
+{
+	struct big_sink *s = ctx;
+	ck_assert_uint_le(s->n + n, s->cap);
+	memcpy(s->data + s->n, p, n);
+	s->n += n;
+}
+
+struct fcase {
+	const char *name;
+	size_t raw;        /* bytes encoded */
+	size_t width;      /* characters per line */
+	const char *eol;
+	const char *insert; /* put into the encoded text ... */
+	size_t ilen;
+	size_t at;          /* ... at this offset (clamped to the end) */
+	const char *insert2;
+	size_t ilen2;
+	size_t at2;
+};
+
+#define INS(s) s, sizeof(s) - 1
+
+static const struct fcase fcases[] = {
+	{ "clean LF", 3000, 76, "\n", INS(""), 0, INS(""), 0 },
+	{ "clean CRLF", 3000, 76, "\r\n", INS(""), 0, INS(""), 0 },
+	{ "no line breaks", 5000, 100000, "\n", INS(""), 0, INS(""), 0 },
+	/* more than 63 steps of 64 bytes without a stop: the per-lane
+	 * line-break counters are summed up on the way */
+	{ "long CRLF", 12000, 76, "\r\n", INS(""), 0, INS(""), 0 },
+	{ "long, 1-char lines", 4000, 1, "\n", INS(""), 0, INS(""), 0 },
+	{ "long, 2-char lines CRLF", 4000, 2, "\r\n", INS(""), 0, INS(""), 0 },
+	{ "width 64", 3000, 64, "\n", INS(""), 0, INS(""), 0 },
+	{ "width 63 CRLF", 3000, 63, "\r\n", INS(""), 0, INS(""), 0 },
+	{ "padding mid-block", 3000, 76, "\n", INS("QQ=="), 37, INS(""), 0 },
+	{ "padding at a block end", 3000, 76, "\r\n", INS("QUI="), 60, INS("="), 4096 },
+	{ "padding then 1 char", 3000, 76, "\n", INS("=Q="), 1000, INS(""), 0 },
+	{ "padding, odd sextets", 3000, 76, "\n", INS("Q="), 63, INS("QUJ="), 127 },
+	{ "junk at block start", 3000, 76, "\n", INS("*"), 64, INS("!"), 4032 },
+	{ "junk at block end", 3000, 76, "\r\n", INS("-"), 63, INS("\xff"), 4031 },
+	{ "NUL and high bytes", 3000, 76, "\n", INS("\0"), 16, INS("\x80\xc3\xa6"), 200 },
+	{ "space and tab", 3000, 76, "\r\n", INS(" "), 15, INS("\t\t"), 3000 },
+	{ "lone CR, doubled breaks", 3000, 76, "\r\n", INS("\r"), 128, INS("\n\n\r\n"), 129 },
+	{ "dash line", 3000, 76, "\n", INS("--x\n"), 78, INS("\n--\n"), 2000 },
+	{ "unfinished quantum at the end", 3001, 76, "\n", INS(""), 0, INS(""), 0 },
+	{ "two sextets at the end", 3002, 76, "\r\n", INS(""), 0, INS(""), 0 },
+	{ "one sextet at the end", 3000, 76, "\n", INS("Q"), 100000, INS(""), 0 },
+	{ "all junk", 0, 76, "\n", INS("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"), 0, INS(""), 0 },
+};
+
+/* Encodes f's data and puts its insertions in; returns the length. */
+static size_t fcase_text(const struct fcase *f, char *out, size_t cap)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t n = 0, col = 0;
+	unsigned char q[3];
+	for (size_t k = 0; k < f->raw; k += 3) {
+		size_t m = f->raw - k < 3 ? f->raw - k : 3;
+		for (size_t j = 0; j < 3; j++)
+			q[j] = j < m ? (unsigned char)((k + j) * 131 + (k + j) / 7) : 0;
+		unsigned v = (unsigned)q[0] << 16 | (unsigned)q[1] << 8 | q[2];
+		char c4[4] = { alphabet[v >> 18 & 63], alphabet[v >> 12 & 63], alphabet[v >> 6 & 63],
+		               alphabet[v & 63] };
+		if (m < 3)
+			c4[3] = '=';
+		if (m < 2)
+			c4[2] = '=';
+		for (size_t j = 0; j < 4; j++) {
+			ck_assert_uint_lt(n + 4, cap);
+			out[n++] = c4[j];
+			if (++col == f->width) {
+				memcpy(out + n, f->eol, strlen(f->eol));
+				n += strlen(f->eol);
+				col = 0;
+			}
+		}
+	}
+	/* insert2 first: its offset refers to the text without insert */
+	const char *ins[2] = { f->insert2, f->insert };
+	size_t il[2] = { f->ilen2, f->ilen };
+	size_t at[2] = { f->at2, f->at };
+	for (size_t k = 0; k < 2; k++) {
+		if (il[k] == 0)
+			continue;
+		size_t a = at[k] < n ? at[k] : n;
+		ck_assert_uint_lt(n + il[k], cap);
+		memmove(out + a + il[k], out + a, n - a);
+		memcpy(out + a, ins[k], il[k]);
+		n += il[k];
+	}
+	return n;
+}
+
+#define FAST_CAP 40000
+
+/* Feed in pieces of `step` bytes, alternating decode_feed and
+ * decode_skip per piece as `pattern` says (bit k: piece k is skipped;
+ * all-ones: skip everything): counts, bytes and the state at the end
+ * must be the reference's. */
+static void fast_run(const struct fcase *f, const unsigned char *in, size_t n, const struct ref_out *ref,
+                     size_t step, unsigned pattern)
+{
+	struct decoder d;
+	decode_init(&d, DECODE_BASE64);
+	struct big_sink s = { .data = malloc(FAST_CAP), .cap = FAST_CAP };
+	ck_assert_ptr_nonnull(s.data);
+	size_t total = 0;
+	unsigned k = 0;
+	for (size_t at = 0; at < n; at += step, k++) {
+		size_t m = n - at < step ? n - at : step;
+		if (pattern >> (k % 32) & 1u) {
+			total += decode_skip(&d, in + at, m);
+		} else {
+			size_t before = s.n;
+			decode_feed(&d, in + at, m, big_sink_cb, &s);
+			size_t got = s.n - before;
+			ck_assert_msg(total + got <= ref->n &&
+			                  memcmp(s.data + before, ref->data + total, got) == 0,
+			              "%s step %zu pattern %x: decoded bytes differ at %zu", f->name, step,
+			              pattern, total);
+			total += got;
+		}
+	}
+	ck_assert_msg(d.npend == ref->npend, "%s step %zu pattern %x: %u sextets held, want %u", f->name,
+	              step, pattern, d.npend, ref->npend);
+	size_t before = s.n;
+	decode_finish(&d, big_sink_cb, &s);
+	size_t got = s.n - before;
+	ck_assert_msg(total + got == ref->n && memcmp(s.data + before, ref->data + total, got) == 0,
+	              "%s step %zu pattern %x: %zu bytes, want %zu (or the held sextets differ)", f->name,
+	              step, pattern, total + got, ref->n);
+	ck_assert_msg(d.errors == ref->errors, "%s step %zu pattern %x: errors %lu, want %lu", f->name, step,
+	              pattern, d.errors, ref->errors);
+	free(s.data);
+}
+
+START_TEST(test_b64_fast)
+{
+	const struct fcase *f = &fcases[_i];
+	char *in = malloc(FAST_CAP);
+	struct ref_out ref = { .data = malloc(FAST_CAP) };
+	ck_assert_ptr_nonnull(in);
+	ck_assert_ptr_nonnull(ref.data);
+	size_t n = fcase_text(f, in, FAST_CAP);
+	const unsigned char *u = (const unsigned char *)in;
+	ref_b64(u, n, &ref);
+	if (strcmp(f->name, "all junk") == 0)
+		ck_assert_uint_eq(ref.errors, n); /* the reference itself */
+	static const size_t steps[] = { 1, 3, 15, 16, 17, 63, 64, 65, 77, 78, 1000, 4096 };
+	static const unsigned patterns[] = { 0, ~0u, 0x55555555u, 0xaaaaaaaau, 0x0f0f0f0fu, 1 };
+	fast_run(f, u, n, &ref, n + 1, 0);
+	fast_run(f, u, n, &ref, n + 1, ~0u);
+	for (size_t si = 0; si < sizeof(steps) / sizeof(steps[0]); si++)
+		for (size_t pi = 0; pi < sizeof(patterns) / sizeof(patterns[0]); pi++) {
+			if (steps[si] == 1 && n > 5000 && pi > 1)
+				continue;
+			fast_run(f, u, n, &ref, steps[si], patterns[pi]);
+		}
+	/* whole skip vs whole feed after a cut at every offset near the
+	 * insertions and the block edges */
+	for (size_t cut = 0; cut <= n && cut < 300; cut++) {
+		struct decoder d1, d2;
+		decode_init(&d1, DECODE_BASE64);
+		decode_init(&d2, DECODE_BASE64);
+		size_t c1 = decode_skip(&d1, u, cut) + decode_skip(&d1, u + cut, n - cut);
+		struct big_sink s = { .data = malloc(FAST_CAP), .cap = FAST_CAP };
+		ck_assert_ptr_nonnull(s.data);
+		decode_feed(&d2, u, cut, big_sink_cb, &s);
+		size_t mid = s.n;
+		decode_feed(&d2, u + cut, n - cut, big_sink_cb, &s);
+		ck_assert_msg(c1 == s.n && d1.npend == d2.npend && memcmp(d1.pend, d2.pend, d1.npend) == 0 &&
+		                  d1.errors == d2.errors,
+		              "%s cut %zu: skip %zu, feed %zu (%zu)", f->name, cut, c1, s.n, mid);
+		free(s.data);
+	}
+	free(ref.data);
+	free(in);
+}
+END_TEST
+
 static const struct {
 	const char *cte;
 	enum decode_kind kind;
@@ -315,6 +559,7 @@ static Suite *make_suite(void)
 	tcase_add_loop_test(tc, test_skip, 0, (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, test_qp_long_whitespace);
 	tcase_add_test(tc, test_b64_long);
+	tcase_add_loop_test(tc, test_b64_fast, 0, (int)(sizeof(fcases) / sizeof(fcases[0])));
 	tcase_add_test(tc, test_null_sink);
 	tcase_add_loop_test(tc, test_kind_of, 0, (int)(sizeof(kinds) / sizeof(kinds[0])));
 	suite_add_tcase(s, tc);

@@ -621,7 +621,8 @@ static void erec_end(void *ctx)
 	buf_append(&r->ev, "E\n", 2);
 }
 
-static char *run_enough(const char *m, size_t len, size_t chunk, int mode)
+static char *run_enough(const char *m, size_t len, size_t chunk, int mode,
+                        const struct mime_limits *lim)
 {
 	static const struct mime_callbacks cb = {
 		.header = erec_header,
@@ -631,7 +632,7 @@ static char *run_enough(const char *m, size_t len, size_t chunk, int mode)
 	};
 	struct erec r = { .mode = mode };
 	buf_init(&r.ev, REC_MAX);
-	r.mp = mime_new(&lim_default, &cb, &r);
+	r.mp = mime_new(lim, &cb, &r);
 	ck_assert_ptr_nonnull(r.mp);
 	size_t at = feed_headers(r.mp, m, len);
 	mime_end_headers(r.mp);
@@ -646,12 +647,12 @@ static char *run_enough(const char *m, size_t len, size_t chunk, int mode)
 	return buf_steal(&r.ev);
 }
 
-static void check_enough(const char *label, const char *m, size_t len)
+static void check_enough(const char *label, const char *m, size_t len, const struct mime_limits *lim)
 {
-	char *want = run_enough(m, len, 0, -1);
+	char *want = run_enough(m, len, 0, -1, lim);
 	for (int mode = -1; mode <= 1; mode++)
 		for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
-			char *got = run_enough(m, len, chunks[c], mode);
+			char *got = run_enough(m, len, chunks[c], mode, lim);
 			ck_assert_msg(strcmp(got, want) == 0, "%s mode %d chunk %zu:\n%s\n--- want:\n%s", label,
 			              mode, chunks[c], got, want);
 			free(got);
@@ -678,7 +679,7 @@ static const char enough_mail[] =
  * and (mime_part_size) leaf sizes, for every chunking. */
 START_TEST(test_enough)
 {
-	check_enough("enough_mail", enough_mail, sizeof(enough_mail) - 1);
+	check_enough("enough_mail", enough_mail, sizeof(enough_mail) - 1, &lim_default);
 	size_t n;
 	char **names = list_eml(GOLDEN_DIR, &n);
 	ck_assert_uint_gt(n, 0);
@@ -688,7 +689,7 @@ START_TEST(test_enough)
 		snprintf(path, sizeof(path), "%s/%s", GOLDEN_DIR, names[i]);
 		char *m = read_file(path, &mlen);
 		ck_assert_ptr_nonnull(m);
-		check_enough(names[i], m, mlen);
+		check_enough(names[i], m, mlen, &lim_default);
 		free(m);
 	}
 	free_list(names, n);
@@ -716,6 +717,197 @@ START_TEST(test_binary_keeps_crlf)
 	ck_assert_str_eq(d.data, "text\nline");
 	buf_free(&d);
 	result_free(&r);
+	free(m);
+}
+END_TEST
+
+/* ------------------------------------------------------------ bulk path */
+
+/*
+ * Where only boundaries matter (a base64 or binary leaf, the preamble and
+ * epilogue, parts not reported), runs of lines are handed on in bulk
+ * instead of line by line.  Chunks of 1 byte mostly take the line-by-line
+ * path, whole bodies mostly the bulk one, so every mail here is checked
+ * for the same events in every chunking and split at every offset (a
+ * boundary line or a CRLF cut anywhere), for the same sizes with and
+ * without mime_part_enough, for its flags, and for the decoded bytes.
+ * In the templates '@' stands for the base64 of the case's data.
+ */
+struct bcase {
+	const char *name;
+	bool crlf;        /* every "\n" of the template becomes "\r\n" */
+	const char *tmpl;
+	size_t raw;       /* data bytes behind '@' */
+	size_t width;     /* base64 characters per line */
+	size_t max_parts;
+	unsigned flags;   /* expected mime_flags */
+	int leaf;         /* index of a part whose data must be the raw bytes, or -1 */
+};
+
+#define T_HEAD "Subject: t\nContent-Type: multipart/mixed; boundary=\"b\"\n\n"
+#define T_TEXT "--b\nContent-Type: text/plain\n\nhello\n"
+#define T_PNG "--b\nContent-Type: image/png\nContent-Transfer-Encoding: base64\n\n"
+#define T_MIXED T_HEAD "preamble\n" T_TEXT T_PNG "@\n--b--\nepilogue\n"
+
+static const struct bcase bcases[] = {
+	{ "LF", false, T_MIXED, 600, 76, 200, 0, 2 },
+	{ "CRLF", true, T_MIXED, 600, 76, 200, 0, 2 },
+	{ "CRLF, 4 KB", true, T_MIXED, 3000, 76, 200, 0, 2 },
+	{ "no padding", false, T_MIXED, 601, 76, 200, 0, 2 },
+	{ "dash lines in base64", false, T_HEAD T_PNG "@\n--b-\n-\n--\n@\n--b--\n", 300, 76, 200,
+	  MIME_ERR_ENCODING, -1 },
+	{ "boundary prefix in base64", true, T_HEAD T_PNG "@\n--bx\n@\n--b\t \n" "Content-Type: text/plain\n\nx\n--b--\n",
+	  300, 76, 200, MIME_ERR_ENCODING, -1 },
+	{ "padding mid-body", false, T_HEAD T_PNG "@\nQQ==\n@\n--b--\n", 301, 76, 200, 0, -1 },
+	{ "junk", true, T_HEAD T_PNG "@\n*junk*\n@\n--b--\n", 300, 76, 200, MIME_ERR_ENCODING, -1 },
+	{ "one long line", false, T_MIXED, 600, 100000, 200, MIME_TRUNC_LINE, 2 },
+	{ "lines of max_line", false, T_MIXED, 900, 256, 200, 0, 2 },
+	{ "lines of max_line, CRLF", true, T_MIXED, 900, 256, 200, 0, 2 },
+	{ "lines of max_line + 1", false, T_MIXED, 900, 257, 200, MIME_TRUNC_LINE, 2 },
+	{ "lines of max_line + 1, CRLF", true, T_MIXED, 900, 257, 200, MIME_TRUNC_LINE, 2 },
+	{ "lines of max_line - 1, CRLF", true, T_MIXED, 900, 255, 200, 0, 2 },
+	{ "inner multipart closed by the outer boundary", false,
+	  T_HEAD "--b\nContent-Type: multipart/related; boundary=\"bb\"\n\n--bb\n"
+	         "Content-Type: image/gif\nContent-Transfer-Encoding: base64\n\n@\n--b\n"
+	         "Content-Type: text/plain\n\nx\n--b--\n",
+	  400, 76, 200, MIME_ERR_BOUNDARY, 2 },
+	{ "binary at the end, no closing boundary", false,
+	  T_HEAD T_TEXT "--b\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: binary\n\n"
+	                "bin\r\r\nary\r\n-x\n\rdata\r\n",
+	  0, 76, 200, MIME_ERR_BOUNDARY, -1 },
+	{ "8bit binary with dashes and CRs", false,
+	  T_HEAD "--b\nContent-Type: application/octet-stream\n\nline\r\n-dash\r\n--b-not\r\n\r\n\r\rx\n"
+	         "--b--\n",
+	  0, 76, 200, 0, -1 },
+	{ "long preamble and epilogue lines", false, T_HEAD "@\n-\n--c\n" T_PNG "@\n--b--\n@\n--\n", 600, 100000,
+	  200, MIME_TRUNC_LINE, -1 },
+	{ "boundary with trailing white space", true, T_HEAD T_PNG "@\n--b  \n" "Content-Type: text/plain\n\nx\n--b-- x\n",
+	  500, 76, 200, 0, 1 },
+	{ "single part, break at the end", false,
+	  "Content-Type: image/png\nContent-Transfer-Encoding: base64\n\n@\n", 700, 76, 200, 0, 0 },
+	{ "single part, no break at the end", true,
+	  "Content-Type: image/png\nContent-Transfer-Encoding: base64\n\n@", 700, 76, 200, 0, 0 },
+	{ "parts beyond max_parts", false, T_MIXED, 600, 76, 2, MIME_TRUNC_PARTS, -1 },
+	{ "base64 text leaf", true,
+	  T_HEAD "--b\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\n@\n--b--\n", 400, 76, 200,
+	  0, -1 },
+	{ "quoted-printable binary leaf", false,
+	  T_HEAD "--b\nContent-Type: application/pdf\nContent-Transfer-Encoding: quoted-printable\n\n"
+	         "abc=3D=\n--x\n  \nend \r\n--b--\n",
+	  0, 76, 200, 0, -1 },
+	{ "CR before LF before the boundary in an LF mail", false, T_HEAD T_PNG "@\r\n\r\n--b\r\n\n--b--\n", 300, 76,
+	  200, 0, -1 },
+};
+
+static unsigned char braw(size_t k)
+{
+	return (unsigned char)(k * 131 + k / 7);
+}
+
+static char *bcase_mail(const struct bcase *c, size_t *len)
+{
+	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	struct buf b64, m;
+	buf_init(&b64, 1u << 20);
+	buf_init(&m, 4u << 20);
+	size_t col = 0;
+	for (size_t k = 0; k < c->raw; k += 3) {
+		size_t n = c->raw - k < 3 ? c->raw - k : 3;
+		unsigned v = (unsigned)braw(k) << 16 | (n > 1 ? (unsigned)braw(k + 1) << 8 : 0) |
+		             (n > 2 ? braw(k + 2) : 0);
+		char q[4] = { alphabet[v >> 18 & 63], alphabet[v >> 12 & 63], n > 1 ? alphabet[v >> 6 & 63] : '=',
+		              n > 2 ? alphabet[v & 63] : '=' };
+		for (size_t j = 0; j < 4; j++) {
+			if (col == c->width) {
+				buf_putc(&b64, '\n');
+				col = 0;
+			}
+			buf_putc(&b64, q[j]);
+			col++;
+		}
+	}
+	for (const char *t = c->tmpl; *t != '\0'; t++) {
+		if (*t == '@')
+			buf_append(&m, b64.data != NULL ? b64.data : "", b64.len);
+		else
+			buf_putc(&m, *t);
+	}
+	buf_free(&b64);
+	if (c->crlf) {
+		struct buf x;
+		buf_init(&x, 8u << 20);
+		for (size_t k = 0; k < m.len; k++) {
+			if (m.data[k] == '\n')
+				buf_putc(&x, '\r');
+			buf_putc(&x, m.data[k]);
+		}
+		buf_free(&m);
+		m = x;
+	}
+	*len = m.len;
+	return buf_steal(&m);
+}
+
+/* Events for the body fed in two pieces, cut at body offset `cut`. */
+static char *run_split(const char *m, size_t len, size_t cut, const struct mime_limits *lim)
+{
+	struct rec *r = calloc(1, sizeof(*r));
+	ck_assert_ptr_nonnull(r);
+	buf_init(&r->out, REC_MAX);
+	buf_init(&r->data, REC_MAX);
+	struct mime_parser *mp = mime_new(lim, &rec_cb, r);
+	ck_assert_ptr_nonnull(mp);
+	size_t at = feed_headers(mp, m, len);
+	mime_end_headers(mp);
+	size_t k = len - at < cut ? len - at : cut;
+	mime_feed(mp, (const unsigned char *)m + at, k);
+	mime_feed(mp, (const unsigned char *)m + at + k, len - at - k);
+	mime_finish(mp);
+	rec_flush_data(r);
+	buf_printf(&r->out, "F%02x\n", mime_flags(mp));
+	mime_free(mp);
+	ck_assert_msg(!r->bad, "cut %zu: %s", cut, r->why);
+	char *ev = buf_steal(&r->out);
+	buf_free(&r->data);
+	free(r);
+	return ev;
+}
+
+START_TEST(test_bulk)
+{
+	const struct bcase *c = &bcases[_i];
+	const struct mime_limits lim = {
+		.max_header_size = 4096,
+		.max_line = MIME_LINE_MIN,
+		.max_depth = 20,
+		.max_parts = c->max_parts,
+	};
+	ck_assert_uint_eq(MIME_LINE_MIN, 256); /* the widths above are about it */
+	size_t len;
+	char *m = bcase_mail(c, &len);
+	unsigned flags;
+	char *ev = events_all_chunks(c->name, m, len, &lim, &flags);
+	ck_assert_msg(flags == c->flags, "%s: flags %02x, want %02x", c->name, flags, c->flags);
+	for (size_t cut = 0; cut <= len; cut++) {
+		char *got = run_split(m, len, cut, &lim);
+		size_t d = 0;
+		while (got[d] != '\0' && got[d] == ev[d])
+			d++;
+		ck_assert_msg(got[d] == ev[d], "%s: cut at %zu differs at event byte %zu: \"%.60s\" vs \"%.60s\"",
+		              c->name, cut, d, got + d, ev + d);
+		free(got);
+	}
+	check_enough(c->name, m, len, &lim);
+	if (c->leaf >= 0) {
+		struct buf d;
+		buf_init(&d, 1u << 20);
+		ck_assert(leaf_data(ev, (unsigned)c->leaf, &d));
+		ck_assert_msg(d.len == c->raw, "%s: %zu bytes decoded, want %zu", c->name, d.len, c->raw);
+		for (size_t k = 0; k < c->raw; k++)
+			ck_assert_msg((unsigned char)d.data[k] == braw(k), "%s: byte %zu differs", c->name, k);
+		buf_free(&d);
+	}
+	free(ev);
 	free(m);
 }
 END_TEST
@@ -1108,6 +1300,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_png_decoded);
 	tcase_add_test(tc, test_binary_keeps_crlf);
 	tcase_add_test(tc, test_enough);
+	tcase_add_loop_test(tc, test_bulk, 0, (int)(sizeof(bcases) / sizeof(bcases[0])));
 	tcase_add_test(tc, test_depth_limit);
 	tcase_add_test(tc, test_depth_rfc822);
 	tcase_add_test(tc, test_parts_limit);
