@@ -211,6 +211,10 @@ static sfsistat mlfi_data(SMFICTX *ctx)
 		return SMFIS_ACCEPT;
 	}
 	take_qid(ctx, c->session);
+	if (gate_enter()) {
+		session_data(c->session);
+		gate_leave();
+	}
 	return SMFIS_CONTINUE;
 }
 

@@ -330,6 +330,7 @@ static int analyse_file(const struct offline_options *o, const char *file, struc
 	for (size_t i = 0; i < o->n_rcpt; i++)
 		session_add_rcpt(s, o->rcpt[i]);
 
+	session_data(s);
 	for (size_t i = 0; i < hb.n; i++)
 		session_header(s, hb.fields[i].name, hb.fields[i].value);
 	session_end_headers(s);

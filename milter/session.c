@@ -99,7 +99,8 @@ struct session {
 	bool has_load;
 	long long load;
 	long redis_wait_us;       /* -1: not counted */
-	struct ctr_pending *counting; /* arrival counted at the end of the headers */
+	struct ctr_pending *counting; /* arrival counted at DATA */
+	bool arrival_tried;       /* ctr_begin called (it may have returned NULL) */
 	struct added_header add[SESSION_MAX_ADD];
 	size_t n_add;
 	struct timespec started;
@@ -457,12 +458,18 @@ void session_header(struct session *s, const char *name, const char *value)
 	mime_header(s->mime, name, value);
 }
 
-/* The load counters learn of the message at the end of its headers, so
- * that this hour's count (X-Support-Load) is back from Redis by the end
- * of the message instead of being waited for there.  The receipt time is
- * fixed here: the counted hour and X-Support-Hours are the same hour. */
+/* The load counters learn of the message at DATA (at the latest at the
+ * end of its headers), so that this hour's count (X-Support-Load) is back
+ * from Redis by the end of the message instead of being waited for
+ * there: an MTA sends the content only after the client has sent it all
+ * (Postfix's cleanup replays it to the milter from the queue file).  The
+ * receipt time is fixed here: the counted hour and X-Support-Hours are
+ * the same hour. */
 static void session_count_arrival(struct session *s)
 {
+	if (s->arrival_tried || s->cfg->redis_server[0] == '\0')
+		return;
+	s->arrival_tried = true;
 	if (!s->time_set) {
 		s->time = time(NULL);
 		s->time_set = true;
@@ -492,7 +499,12 @@ void session_end_headers(struct session *s)
 	mime_end_headers(s->mime);
 	if (s->subject != NULL)
 		text_add_line(s->text, s->subject, strlen(s->subject), true);
-	if (s->cfg->redis_server[0] != '\0')
+	session_count_arrival(s);
+}
+
+void session_data(struct session *s)
+{
+	if (s->support && !s->failed)
 		session_count_arrival(s);
 }
 

@@ -37,6 +37,10 @@ void session_set_sender(struct session *s, const char *addr);
 bool session_add_rcpt(struct session *s, const char *addr);
 bool session_is_support(const struct session *s);
 
+/* The recipients are complete (DATA): a support message's receipt time is
+ * fixed and its arrival counted (load counters; see counters.h), so that
+ * this hour's count is back from Redis long before the end of message. */
+void session_data(struct session *s);
 void session_header(struct session *s, const char *name, const char *value);
 void session_end_headers(struct session *s);
 void session_body(struct session *s, const unsigned char *p, size_t n);
