@@ -4,8 +4,9 @@
  * Protocol economy: we ask the MTA not to send what we never use
  * (connect, HELO, unknown commands) and not to wait for our reply where
  * we always continue (MAIL, RCPT, each header, end of headers, body
- * chunks).  Mail with no support recipient is accepted at DATA, so the
- * MTA sends neither its headers nor its body.  When an MTA does not offer
+ * chunks), and to send only the one macro we read (the queue id) with
+ * each event (see ask_for_macros).  Mail with no support recipient is
+ * accepted at DATA, so the MTA sends neither its headers nor its body.  When an MTA does not offer
  * a no-reply option we fall back to replying CONTINUE.  SMFIP_SKIP is not
  * used: skipping the rest of the body needs a reply to every body chunk
  * (a round trip each, where NR_BODY has none), and the analysis needs the
@@ -146,6 +147,19 @@ static void take_qid(SMFICTX *ctx, struct session *s)
 		session_set_qid(s, qid);
 }
 
+/* The only macro we read is the queue id ("i"): asking for just that
+ * spares the MTA formatting, and us parsing, the dozen it sends by
+ * default before every event (Postfix sends a stage's macros even for
+ * events we opted out of).  A stage that is refused keeps the MTA's
+ * default list, which is harmless. */
+static void ask_for_macros(SMFICTX *ctx)
+{
+	static const int stages[] = { SMFIM_CONNECT, SMFIM_HELO, SMFIM_ENVFROM, SMFIM_ENVRCPT,
+	                              SMFIM_DATA, SMFIM_EOH, SMFIM_EOM };
+	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++)
+		(void)smfi_setsymlist(ctx, stages[i], (char *)"i");
+}
+
 static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
                                unsigned long f2, unsigned long f3, unsigned long *pf0,
                                unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
@@ -153,12 +167,14 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	(void)f2;
 	(void)f3;
 	struct mlfi_conn *c = conn_of(ctx);
-	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS);
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST);
 	*pf1 = f1 & MLFI_WANTED_PROTOCOL;
 	*pf2 = 0;
 	*pf3 = 0;
 	if (c != NULL)
 		c->protocol = *pf1;
+	if (*pf0 & SMFIF_SETSYMLIST)
+		ask_for_macros(ctx);
 	return SMFIS_CONTINUE;
 }
 

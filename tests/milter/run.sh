@@ -50,6 +50,44 @@ milter_write_conf "$T_TMP/support-milter.conf" "$MPORT" ${redis_line:+"$redis_li
 milter_start "$T_TMP/support-milter.conf" "$MPORT" "$T_TMP/milter.log" ||
 	t_bail "could not start support-milter"
 
+# Option negotiation as Postfix offers it (protocol 6, every action and
+# protocol flag): the milter must take the macro-list action and ask for
+# only the queue id ("i") at every stage, plus its no-reply flags.
+if PY=$(t_python 2>/dev/null); then
+	optneg=$("$PY" - "$MPORT" <<'EOF'
+import socket, struct, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+body = b"O" + struct.pack(">III", 6, 0x1FF, 0x1FFFFF)
+s.sendall(struct.pack(">I", len(body)) + body)
+def read(n):
+    b = b""
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c:
+            raise SystemExit("connection closed")
+        b += c
+    return b
+n = struct.unpack(">I", read(4))[0]
+r = read(n)
+version, actions, proto = struct.unpack(">III", r[1:13])
+lists, rest = {}, r[13:]
+while len(rest) >= 5:
+    stage = struct.unpack(">I", rest[:4])[0]
+    end = rest.index(b"\0", 4)
+    lists[stage] = rest[4:end].decode()
+    rest = rest[end + 1:]
+print("cmd=%s actions=%#x setsymlist=%d nr_body=%d lists=%s" % (
+    chr(r[0]), actions, bool(actions & 0x100), bool(proto & 0x80000),
+    ",".join("%d:%s" % kv for kv in sorted(lists.items()))))
+EOF
+	) || optneg="failed: $optneg"
+	t_log "option negotiation: $optneg"
+	check "negotiation: macro lists taken, only the queue id asked for at every stage ($optneg)" \
+		test "${optneg#*setsymlist=1 nr_body=1 lists=0:i,1:i,2:i,3:i,4:i,5:i,6:i}" != "$optneg"
+else
+	t_log "no python3: option negotiation not checked"
+fi
+
 scripts=${MILTER_SCRIPTS:-$(cd "$top_srcdir/tests/milter" && ls ./*.lua | sed 's|^\./||' | grep -v '^lib\.lua$')}
 for s in $scripts; do
 	t_log "--- $s"
