@@ -3,15 +3,24 @@
  * explains the design; counters.c feeds it).
  *
  * Each loop: sleep until the queue has entries, options changed, a
- * reconnect is due or there is backlog to write; move up to CTR_TAKE_MAX
+ * reconnect is due or a round is due (below); move up to CTR_TAKE_MAX
  * queue entries into the pending table (one entry per distinct key with
  * its delta: an outage costs one entry per key touched, not per message);
- * then, connected, freeze the pending table into batches of at most
+ * then, connected and a round due, freeze the pending table into batches of at most
  * CTR_BATCH_MAX keys, each with a fresh token, and send up to
  * CTR_PIPE_MAX batches (plus a DEL of acknowledged tokens) in one round
  * trip.  A batch leaves the outbox only when Redis answered it (or
  * refused it for good); pending + outbox never exceed backlog_size keys.
  * One round per loop, so a long backlog flush never starves the queue.
+ *
+ * A round is due at once when a message waits for its hour count (a
+ * ticketed entry is pending), the outbox is not empty, the connection is
+ * new or Redis was not (yet) reported up, or the pending table is big
+ * (CTR_HOLD_KEYS, or half the backlog).  Otherwise what is pending (keys
+ * nobody waits for: verdicts, take-backs) and the tokens to delete are
+ * held at most CTR_HOLD_MS after the oldest of them was taken, so that
+ * they go with the next round that must go anyway: a message's begin and
+ * end then share one EVAL.  Stop flushes everything regardless.
  *
  * The connection is blocking with io_timeout_ms on every call; a failed
  * call or a refusing reply (OOM, READONLY, ...) drops the connection and
@@ -72,6 +81,7 @@ struct pending {
 	size_t nslot;            /* a power of two, 2 * cap */
 	struct wrec *w;
 	size_t nw, wcap;
+	size_t nticket;          /* merged entries whose message waits for its count */
 };
 
 struct batch {
@@ -101,6 +111,7 @@ struct rt {
 	size_t out_keys;
 	char *del[CTR_DEL_MAX];
 	size_t ndel;
+	int64_t hold_since;              /* oldest pending key or token taken (0: none) */
 	uint64_t instance;
 	unsigned long long seq;
 	/* not yet published to ctrq.st */
@@ -201,6 +212,8 @@ static void merge(struct rt *r, const struct ctr_qent *q)
 	}
 	if (r->in_outage && q->received > 0 && (r->outage_oldest == 0 || q->received < r->outage_oldest))
 		r->outage_oldest = q->received;
+	if (q->ticket != 0)
+		p->nticket++;
 	if (q->ticket != 0 && p->nw < CTR_WREC_MAX) {
 		if (p->nw == p->wcap) {
 			size_t cap = p->wcap != 0 ? p->wcap * 2 : 16;
@@ -272,6 +285,7 @@ static int freeze(struct rt *r)
 	} else {
 		p->n = 0;
 		p->nw = 0;
+		p->nticket = 0;
 		if (p->slot != NULL)
 			memset(p->slot, 0, p->nslot * sizeof(*p->slot));
 	}
@@ -560,7 +574,13 @@ static int send_round(struct rt *r, size_t *written, char *why, size_t whysz)
 			return -1;
 		}
 		if (del && i == 0) {
+			/* Refused for now (READONLY, ...): deleted in a later round,
+			 * which may come long after this one now that DELs ride along
+			 * with batches. */
+			bool again = rep->type == REDIS_REPLY_ERROR && is_transient(rep->str);
 			freeReplyObject(rep);
+			if (again)
+				continue;
 			for (size_t k = 0; k < ndel; k++)
 				free(r->del[k]);
 			memmove(r->del, r->del + ndel, (r->ndel - ndel) * sizeof(r->del[0]));
@@ -587,17 +607,46 @@ static bool has_work(const struct rt *r)
 	return r->p.n > 0 || r->head != NULL || r->ndel > 0;
 }
 
+/* Starts the hold clock when something waits to be sent, stops it when
+ * nothing does. */
+static void note_held(struct rt *r, int64_t now)
+{
+	if (r->p.n == 0 && r->ndel == 0)
+		r->hold_since = 0;
+	else if (r->hold_since == 0)
+		r->hold_since = now;
+}
+
+/* Connected and reported up: must a round go now (the file's comment)?
+ * Outage recovery and the first round of a connection are decided by the
+ * caller (Redis not reported up). */
+static bool flush_due(const struct rt *r, int64_t now)
+{
+	const struct pending *p = &r->p;
+	return p->nticket > 0 || r->head != NULL || r->in_outage ||
+	       p->n >= CTR_HOLD_KEYS ||
+	       2 * (p->n + r->out_keys) >= (size_t)r->opt.o.backlog_size ||
+	       (r->hold_since != 0 && now - r->hold_since >= CTR_HOLD_MS);
+}
+
 static void flush_round(struct rt *r)
 {
 	char why[256];
 	size_t written = 0;
 	if (r->p.n > 0 && freeze(r) < 0)
 		log_warn(NULL, "counters: out of memory; counter keys stay in the backlog");
+	/* All that was held goes in this round (or stays in the outbox,
+	 * which every round sends first). */
+	r->hold_since = 0;
 	if (r->head == NULL && r->ndel == 0) {
 		came_back(r, 0);
+		note_held(r, ctr_now_ms());
 		return;
 	}
-	if (send_round(r, &written, why, sizeof(why)) < 0) {
+	int rc = send_round(r, &written, why, sizeof(why));
+	/* The tokens this round acknowledged wait for the next one. */
+	note_held(r, ctr_now_ms());
+	if (rc < 0) {
 		go_down(r, why);
 		return;
 	}
@@ -660,9 +709,14 @@ static void wait_for_work(struct rt *r)
 		if (!ctr_is_on(r->opt.server)) {
 			pthread_cond_wait(&ctrq.wake, &ctrq.mu);
 		} else if (r->c != NULL) {
-			if (has_work(r))
+			if (!ctr_is_up() || flush_due(r, ctr_now_ms()))
 				return;
-			pthread_cond_wait(&ctrq.wake, &ctrq.mu);
+			if (r->hold_since == 0) {
+				pthread_cond_wait(&ctrq.wake, &ctrq.mu);
+			} else {
+				struct timespec ts = ctr_ms_to_ts(r->hold_since + CTR_HOLD_MS);
+				pthread_cond_timedwait(&ctrq.wake, &ctrq.mu, &ts);
+			}
 		} else {
 			if (ctr_now_ms() >= r->next_try)
 				return;
@@ -741,6 +795,9 @@ void *ctr_thread_main(void *arg)
 			newopt = ctr_opt_copy(&fresh, &ctrq.opt.o) == 0;
 			r.gen = ctrq.gen;
 		}
+		/* Not reported up (new connection, outage, other server): a round
+		 * now says so, and until then no message gets a ticket. */
+		bool up = ctr_is_up();
 		size_t n = take_queue(take, CTR_TAKE_MAX);
 		bool q_over_end = ctrq.q_overflow && ctrq.qlen == 0;
 		unsigned long long q_drops = ctrq.q_overflow_drops;
@@ -758,10 +815,11 @@ void *ctr_thread_main(void *arg)
 		merge_all(&r, take, n);
 		if (stop)
 			break;
+		note_held(&r, ctr_now_ms());
 		if (ctr_is_on(r.opt.server)) {
 			if (r.c == NULL && ctr_now_ms() >= r.next_try)
 				try_connect(&r);
-			if (r.c != NULL)
+			if (r.c != NULL && (!up || flush_due(&r, ctr_now_ms())))
 				flush_round(&r);
 		}
 		publish(&r);

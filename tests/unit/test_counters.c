@@ -35,6 +35,7 @@
 #include <hiredis/hiredis.h>
 
 #include "counters.h"
+#include "counters_int.h"   /* CTR_HOLD_MS */
 #include "log.h"
 
 #define ADDR "support@example.com"
@@ -1361,7 +1362,10 @@ START_TEST(test_queue_overflow)
 	struct ctr_event ev;
 	ev_mix(&s, 0);
 	ev_fill(&ev, &s);
-	ck_assert(!ctr_count(&ev, NULL));     /* the thread takes it and blocks on Redis */
+	/* It waits for its count, so the thread sends it at once (not held)
+	 * and blocks on Redis. */
+	long long v;
+	ck_assert(!ctr_count(&ev, &v));
 	tally_event(t, &s, "sm:");
 	sleep_ms(100);
 	for (int i = 0; i < 12; i++) {
@@ -1430,6 +1434,128 @@ START_TEST(test_reconfigure)
 }
 END_TEST
 
+/* cmdstat_eval's calls in INFO commandstats (0 before the first EVAL). */
+static long long eval_calls(void)
+{
+	redisContext *c = rc_open();
+	ck_assert_ptr_nonnull(c);
+	redisReply *r = redisCommand(c, "INFO commandstats");
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+	long long n = 0;
+	const char *p = strstr(r->str, "cmdstat_eval:calls=");
+	if (p != NULL)
+		n = strtoll(p + strlen("cmdstat_eval:calls="), NULL, 10);
+	freeReplyObject(r);
+	redisFree(c);
+	return n;
+}
+
+/* Keys nobody waits for (ctr_end's verdict, ctr_cancel's take-back) ride
+ * along with the next message's ctr_begin: one message, one EVAL (not
+ * two), and every counter still exact. */
+START_TEST(test_hold_rides_along)
+{
+	redis_start();
+	struct ctr_options o;
+	opts(&o, 2000);
+	log_capture();
+	ck_assert_int_eq(ctr_start(&o), 0);
+	ck_assert(wait_for(is_up, 5000));
+	struct tally *t = tally_new();
+	long long hour_seen[2][3] = { { 0 } };
+	enum { N = 120 };
+	long long evals0 = eval_calls();
+	for (int i = 0; i < N; i++) {
+		struct ev_spec s;
+		struct ctr_event ev;
+		ev_mix(&s, i);
+		ev_fill(&ev, &s);
+		struct ctr_pending *p = ctr_begin(&ev);
+		ck_assert_ptr_nonnull(p);
+		/* The body, then the gap to the next message: each longer than
+		 * a round trip (so that nothing rides along by chance), far
+		 * shorter than the hold. */
+		sleep_ms(2);
+		if (i % 10 == 9) {
+			ctr_cancel(p);
+		} else {
+			long long v = 0;
+			ck_assert_msg(ctr_end(p, &ev, &v), "message %d not answered", i);
+			ck_assert_int_eq(v, ++hour_seen[s.d - 28][s.h - 8]);
+			tally_event(t, &s, "sm:");
+		}
+		sleep_ms(2);
+	}
+	ctr_stop();
+	long long evals = eval_calls() - evals0;
+	printf("test_hold_rides_along: %lld EVALs for %d messages\n", evals, N);
+	/* Each ctr_begin goes at once: at least N.  Without holding, each
+	 * ctr_end and ctr_cancel costs one more: about 2N.  A few holds may
+	 * run out on a loaded machine. */
+	ck_assert_int_ge(evals, N);
+	ck_assert_msg(evals <= N + N / 4, "%lld EVALs for %d messages", evals, N);
+	tally_verify(t, &o, "sm:");
+	ck_assert_int_eq(log_count("warning", NULL), 0);
+	tally_free(t);
+}
+END_TEST
+
+/* A key nobody waits for, alone, is held (not written at once) but
+ * reaches Redis within CTR_HOLD_MS plus scheduling; so does a take-back. */
+START_TEST(test_hold_bounded)
+{
+	redis_start();
+	struct ctr_options o;
+	opts(&o, 2000);
+	ck_assert_int_eq(ctr_start(&o), 0);
+	ck_assert(wait_for(is_up, 5000));
+	ck_assert(wait_for(is_idle, 5000));
+	struct ev_spec s;
+	struct ctr_event ev;
+	ev_mix(&s, 1);
+	ev_fill(&ev, &s);
+	char key[CTR_KEY_MAX];
+	ck_assert_int_gt(ctr_key_hour(key, sizeof(key), "sm:", ADDR, s.y, s.m, s.d, s.h), 0);
+	const long bound_ms = CTR_HOLD_MS + 1500;   /* shared machines, sanitizer builds */
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert(!ctr_count(&ev, NULL));
+	/* The thread took it after t0: it cannot be in Redis before t0 + hold. */
+	long long v;
+	int looked = 0;
+	for (;;) {
+		v = rcmd("GET %s", key);
+		if (elapsed_us(&t0) >= CTR_HOLD_MS * 1000L * 3 / 4)
+			break;
+		ck_assert_msg(v == -1, "%s = %lld %ld us after ctr_count: not held", key, v,
+		              elapsed_us(&t0));
+		looked++;
+		sleep_ms(5);
+	}
+	while ((v = rcmd("GET %s", key)) != 1 && elapsed_us(&t0) < bound_ms * 1000L)
+		sleep_ms(5);
+	long us = elapsed_us(&t0);
+	ck_assert_msg(v == 1, "%s = %lld %ld ms after ctr_count", key, v, bound_ms);
+	printf("test_hold_bounded: held key absent in %d looks, in Redis after %ld us (hold %d ms)\n",
+	       looked, us, CTR_HOLD_MS);
+
+	/* ctr_begin goes at once; its ctr_cancel is held, then taken back. */
+	struct ctr_pending *p = ctr_begin(&ev);
+	ck_assert_ptr_nonnull(p);
+	for (int i = 0; i < 400 && rcmd("GET %s", key) != 2; i++)
+		sleep_ms(5);
+	ck_assert_int_eq(rcmd("GET %s", key), 2);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ctr_cancel(p);
+	while ((v = rcmd("GET %s", key)) != 1 && elapsed_us(&t0) < bound_ms * 1000L)
+		sleep_ms(5);
+	ck_assert_msg(v == 1, "%s = %lld %ld ms after ctr_cancel", key, v, bound_ms);
+	ck_assert(wait_for(is_idle, 5000));
+	ctr_stop();
+}
+END_TEST
+
 START_TEST(test_print_max_wait)
 {
 	printf("counters: longest ctr_count over all tests %ld us; longest beyond its timeout_ms "
@@ -1475,6 +1601,8 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_backlog_overflow);
 	tcase_add_test(tc, test_queue_overflow);
 	tcase_add_test(tc, test_reconfigure);
+	tcase_add_test(tc, test_hold_rides_along);
+	tcase_add_test(tc, test_hold_bounded);
 	tcase_add_test(tc, test_print_max_wait);
 	suite_add_tcase(s, tc);
 	return s;
