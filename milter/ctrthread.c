@@ -111,6 +111,7 @@ struct rt {
 	size_t out_keys;
 	char *del[CTR_DEL_MAX];
 	size_t ndel;
+	bool del_refused;                /* the last DEL was refused: the tokens go with the next batch */
 	int64_t hold_since;              /* oldest pending key or token taken (0: none) */
 	uint64_t instance;
 	unsigned long long seq;
@@ -574,12 +575,12 @@ static int send_round(struct rt *r, size_t *written, char *why, size_t whysz)
 			return -1;
 		}
 		if (del && i == 0) {
-			/* Refused for now (READONLY, ...): deleted in a later round,
-			 * which may come long after this one now that DELs ride along
-			 * with batches. */
-			bool again = rep->type == REDIS_REPLY_ERROR && is_transient(rep->str);
+			/* Refused for now (READONLY, ...): the tokens stay for a
+			 * later round, but do not call for one by themselves (an ACL
+			 * denying DEL alone would have them sent forever). */
+			r->del_refused = rep->type == REDIS_REPLY_ERROR && is_transient(rep->str);
 			freeReplyObject(rep);
-			if (again)
+			if (r->del_refused)
 				continue;
 			for (size_t k = 0; k < ndel; k++)
 				free(r->del[k]);
@@ -604,14 +605,14 @@ static int send_round(struct rt *r, size_t *written, char *why, size_t whysz)
 
 static bool has_work(const struct rt *r)
 {
-	return r->p.n > 0 || r->head != NULL || r->ndel > 0;
+	return r->p.n > 0 || r->head != NULL || (r->ndel > 0 && !r->del_refused);
 }
 
 /* Starts the hold clock when something waits to be sent, stops it when
  * nothing does. */
 static void note_held(struct rt *r, int64_t now)
 {
-	if (r->p.n == 0 && r->ndel == 0)
+	if (r->p.n == 0 && (r->ndel == 0 || r->del_refused))
 		r->hold_since = 0;
 	else if (r->hold_since == 0)
 		r->hold_since = now;
@@ -667,6 +668,7 @@ static size_t discard_backlog(struct rt *r)
 	for (size_t i = 0; i < r->ndel; i++)
 		free(r->del[i]);
 	r->ndel = 0;
+	r->del_refused = false;
 	return n;
 }
 
