@@ -34,6 +34,12 @@
  * a backlog flush INCRBY's by n, so it never sees 1.  A key therefore lives
  * TTL seconds after its last increment.
  *
+ * Batching.  Keys nobody waits for (verdict keys, take-backs) and the
+ * deletion of acknowledged tokens are held up to 100 ms (CTR_HOLD_MS) so
+ * that they ride along with the next batch that must go anyway (one
+ * carrying an hour count someone waits for); counters read back may lag
+ * by that much.  A stop flushes everything.
+ *
  * Exactly once.  Each batch is applied by a small Lua script (EVAL) that
  * first does SET P tok:INSTANCE:SEQ NX EX 86400 and applies the increments
  * only if that token was new.  A batch whose reply was lost (Redis died or
