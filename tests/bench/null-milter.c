@@ -2,7 +2,7 @@
  * null-milter: the do-nothing libmilter milter the benchmarks compare
  * support-milter with.
  *
- *   null-milter SOCKET        e.g. inet:8899@127.0.0.1 or unix:/tmp/n.sock
+ *   null-milter [-H] SOCKET   e.g. inet:8899@127.0.0.1 or unix:/tmp/n.sock
  *
  * It registers every callback and answers CONTINUE to each (ACCEPT at
  * end of message), and it has no negotiate callback: libmilter then asks
@@ -12,15 +12,25 @@
  * TCP_NODELAY alone, as libmilter does: a one-packet reply is not
  * delayed by Nagle, and that is all it ever sends.
  *
+ * -H: a do-nothing milter that tags: at end of message it adds eight
+ * header fields of the length of support-milter's, so the bench can tell
+ * what the MTA's header edits cost apart from the analysis.  It then sends
+ * nine replies at once and sets TCP_NODELAY on its listening socket as
+ * support-milter does (else each waits for a delayed ACK).
+ *
  * Runs in the foreground until SIGTERM/SIGINT/SIGHUP (libmilter's own
  * handling); exit status 0 after a clean stop, 1 when the socket cannot
  * be opened.
  */
 #include "autoconfig.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
 
 #include <libmilter/mfapi.h>
 
@@ -75,10 +85,38 @@ static sfsistat null_event(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
+static bool add_headers;
+
 static sfsistat null_eom(SMFICTX *ctx)
 {
-	(void)ctx;
+	static const char *const fields[][2] = {
+		{ "X-Null-Priority", "normal" },
+		{ "X-Null-Scope", "in-scope" },
+		{ "X-Null-Missing", "user, employee-name, screenshot" },
+		{ "X-Null-Screenshot", "yes (image/png 1280x720)" },
+		{ "X-Null-Hours", "open" },
+		{ "X-Null-Peak", "yes" },
+		{ "X-Null-Load", "42" },
+		{ "X-Null-Triage", "null-milter/1; rules=000000000000; fired=LOCATION, REASON, EMP_DATE" },
+	};
+	for (size_t i = 0; add_headers && i < sizeof(fields) / sizeof(fields[0]); i++)
+		(void)smfi_addheader(ctx, (char *)fields[i][0], (char *)fields[i][1]);
 	return SMFIS_ACCEPT;
+}
+
+/* As support-milter's mlfi.c does: the listening TCP socket gets
+ * TCP_NODELAY, which accepted sockets inherit. */
+static void nodelay_on_listeners(void)
+{
+	for (int fd = 0; fd < 1024; fd++) {
+		int v = 0, one = 1;
+		socklen_t len = sizeof(v);
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) != 0 || v == 0)
+			continue;
+		len = sizeof(v);
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &len) == 0 && (v == AF_INET || v == AF_INET6))
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
 }
 
 static struct smfiDesc null_desc = {
@@ -101,8 +139,13 @@ static struct smfiDesc null_desc = {
 
 int main(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "-H") == 0) {
+		add_headers = true;
+		argv++;
+		argc--;
+	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: null-milter SOCKET\n");
+		fprintf(stderr, "usage: null-milter [-H] SOCKET\n");
 		return 64;
 	}
 	if (smfi_setconn(argv[1]) != MI_SUCCESS || smfi_register(null_desc) != MI_SUCCESS ||
@@ -110,5 +153,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "null-milter: cannot listen on %s\n", argv[1]);
 		return 1;
 	}
+	if (add_headers)
+		nodelay_on_listeners();
 	return smfi_main() == MI_SUCCESS ? 0 : 1;
 }
