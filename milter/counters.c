@@ -303,7 +303,12 @@ static int enqueue(struct ctr_qent *e, struct ctr_waiter *w, bool is_message)
 	ctrq.qlen++;
 	if (is_message)
 		ctrq.st.events++;
-	pthread_cond_signal(&ctrq.wake);
+	/* A wake-up of the Redis thread costs more than building the entry.
+	 * Entries nobody waits for would only be held there (CTR_HOLD_MS), so
+	 * they are left for the thread's next round or its periodic look at
+	 * the queue (every CTR_HOLD_MS); a filling queue wakes it at once. */
+	if (e->ticket != 0 || ctrq.qlen * 2 >= ctrq.qcap)
+		pthread_cond_signal(&ctrq.wake);
 	pthread_mutex_unlock(&ctrq.mu);
 	return 0;
 }

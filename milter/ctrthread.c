@@ -713,12 +713,13 @@ static void wait_for_work(struct rt *r)
 		} else if (r->c != NULL) {
 			if (!ctr_is_up() || flush_due(r, ctr_now_ms()))
 				return;
-			if (r->hold_since == 0) {
-				pthread_cond_wait(&ctrq.wake, &ctrq.mu);
-			} else {
-				struct timespec ts = ctr_ms_to_ts(r->hold_since + CTR_HOLD_MS);
-				pthread_cond_timedwait(&ctrq.wake, &ctrq.mu, &ts);
-			}
+			/* Un-ticketed entries are queued without a wake-up
+			 * (counters.c enqueue): look at the queue at least
+			 * every CTR_HOLD_MS. */
+			int64_t until = r->hold_since != 0 ? r->hold_since + CTR_HOLD_MS
+			                                   : ctr_now_ms() + CTR_HOLD_MS;
+			struct timespec ts = ctr_ms_to_ts(until);
+			pthread_cond_timedwait(&ctrq.wake, &ctrq.mu, &ts);
 		} else {
 			if (ctr_now_ms() >= r->next_try)
 				return;
