@@ -35,10 +35,12 @@
  * TTL seconds after its last increment.
  *
  * Batching.  Keys nobody waits for (verdict keys, take-backs) and the
- * deletion of acknowledged tokens are held up to 100 ms (CTR_HOLD_MS) so
- * that they ride along with the next batch that must go anyway (one
- * carrying an hour count someone waits for); counters read back may lag
- * by that much.  A stop flushes everything.
+ * deletion of acknowledged tokens are queued without waking the Redis
+ * thread, which looks at the queue at least every 100 ms (CTR_HOLD_MS),
+ * and are then held up to CTR_HOLD_MS so that they ride along with the
+ * next batch that must go anyway (one carrying an hour count someone
+ * waits for); counters read back may lag by about 200 ms.  A stop
+ * flushes everything.
  *
  * Exactly once.  Each batch is applied by a small Lua script (EVAL) that
  * first does SET P tok:INSTANCE:SEQ NX EX 86400 and applies the increments
