@@ -367,6 +367,20 @@ struct ctr_pending {
 	char prefix[CTR_MAX_PREFIX + 1];
 };
 
+/* A copy of a queue entry (its keys end with the last key's NUL). */
+static struct ctr_qent *qent_dup(const struct ctr_qent *e)
+{
+	size_t len = 0;
+	if (e->nkeys > 0) {
+		const char *last = e->data + e->off[e->nkeys - 1];
+		len = (size_t)(last - e->data) + strlen(last) + 1;
+	}
+	struct ctr_qent *c = malloc(sizeof(*c) + len);
+	if (c != NULL)
+		memcpy(c, e, sizeof(*c) + len);
+	return c;
+}
+
 struct ctr_pending *ctr_begin(const struct ctr_event *ev)
 {
 	char prefix[CTR_MAX_PREFIX + 1];
@@ -374,7 +388,7 @@ struct ctr_pending *ctr_begin(const struct ctr_event *ev)
 		return NULL;
 	struct ctr_pending *p = calloc(1, sizeof(*p));
 	struct ctr_qent *e = build_entry(ev, prefix, CTR_PART_ARRIVAL);
-	struct ctr_qent *undo = build_entry(ev, prefix, CTR_PART_ARRIVAL);
+	struct ctr_qent *undo = e != NULL ? qent_dup(e) : NULL;
 	if (p == NULL || e == NULL || undo == NULL) {
 		log_debug(NULL, "counters: event not counted (invalid date, hour, weekday or address, or out of memory)");
 		free(p);

@@ -6,8 +6,9 @@
  * we always continue (MAIL, RCPT, each header, end of headers, body
  * chunks), and to send only the one macro we read (the queue id) with
  * each event (see ask_for_macros).  Mail with no support recipient is
- * accepted at DATA, so the MTA sends neither its headers nor its body.  When an MTA does not offer
- * a no-reply option we fall back to replying CONTINUE.  SMFIP_SKIP is not
+ * accepted at DATA, so the MTA sends neither its headers nor its body.
+ * When an MTA does not offer a no-reply option we fall back to replying
+ * CONTINUE.  SMFIP_SKIP is not
  * used: skipping the rest of the body needs a reply to every body chunk
  * (a round trip each, where NR_BODY has none), and the analysis needs the
  * whole body anyway, since a later part may hold the text or the

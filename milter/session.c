@@ -101,6 +101,7 @@ struct session {
 	long redis_wait_us;       /* -1: not counted */
 	struct ctr_pending *counting; /* arrival counted at DATA */
 	bool arrival_tried;       /* ctr_begin called (it may have returned NULL) */
+	bool hours_known;         /* facts.time and facts.hours set (session_fix_time) */
 	struct added_header add[SESSION_MAX_ADD];
 	size_t n_add;
 	struct timespec started;
@@ -458,6 +459,37 @@ void session_header(struct session *s, const char *name, const char *value)
 	mime_header(s->mime, name, value);
 }
 
+/* The receipt time, fixed once (at DATA when counting, else at the end
+ * of the message), and the support's local hours at that time: both the
+ * counters and X-Support-Hours read these. */
+static void session_fix_time(struct session *s)
+{
+	if (s->hours_known)
+		return;
+	if (!s->time_set) {
+		s->time = time(NULL);
+		s->time_set = true;
+	}
+	s->facts.time = s->time;
+	hours_eval(&s->cfg->hours, s->time, &s->facts.hours);
+	s->hours_known = true;
+}
+
+/* The counters' view of the message's arrival (no verdict yet). */
+static struct ctr_event session_counter_event(const struct session *s)
+{
+	const struct tm *local = &s->facts.hours.local;
+	return (struct ctr_event){
+		.address = s->support_addr,
+		.received = s->facts.time,
+		.year = local->tm_year + 1900,
+		.month = local->tm_mon + 1,
+		.day = local->tm_mday,
+		.wday = local->tm_wday,
+		.hour = local->tm_hour,
+	};
+}
+
 /* The load counters learn of the message at DATA (at the latest at the
  * end of its headers), so that this hour's count (X-Support-Load) is back
  * from Redis by the end of the message instead of being waited for
@@ -470,21 +502,8 @@ static void session_count_arrival(struct session *s)
 	if (s->arrival_tried || s->cfg->redis_server[0] == '\0')
 		return;
 	s->arrival_tried = true;
-	if (!s->time_set) {
-		s->time = time(NULL);
-		s->time_set = true;
-	}
-	struct hours_result hr;
-	hours_eval(&s->cfg->hours, s->time, &hr);
-	struct ctr_event ev = {
-		.address = s->support_addr,
-		.received = s->time,
-		.year = hr.local.tm_year + 1900,
-		.month = hr.local.tm_mon + 1,
-		.day = hr.local.tm_mday,
-		.wday = hr.local.tm_wday,
-		.hour = hr.local.tm_hour,
-	};
+	session_fix_time(s);
+	struct ctr_event ev = session_counter_event(s);
 	s->counting = ctr_begin(&ev);
 }
 
@@ -583,8 +602,7 @@ static void session_build_facts(struct session *s)
 	f->env_from = s->env_from != NULL ? s->env_from : "";
 	f->rcpt = (const char *const *)s->rcpt;
 	f->n_rcpt = s->n_rcpt;
-	f->time = s->time_set ? s->time : time(NULL);
-	hours_eval(&cfg->hours, f->time, &f->hours);
+	session_fix_time(s);
 	f->flags = session_flags(s);
 }
 
@@ -629,15 +647,7 @@ static void session_log_summary(const struct session *s)
 static void session_count(struct session *s)
 {
 	const char *cats[VERDICT_MAX_CATEGORIES], *miss[VERDICT_MAX_ITEMS];
-	struct ctr_event ev = {
-		.address = s->support_addr,
-		.received = s->facts.time,
-		.year = s->facts.hours.local.tm_year + 1900,
-		.month = s->facts.hours.local.tm_mon + 1,
-		.day = s->facts.hours.local.tm_mday,
-		.wday = s->facts.hours.local.tm_wday,
-		.hour = s->facts.hours.local.tm_hour,
-	};
+	struct ctr_event ev = session_counter_event(s);
 	if (s->verdict_valid) {
 		for (size_t i = 0; i < s->verdict.n_categories; i++)
 			cats[i] = s->verdict.categories[i].id;
