@@ -63,7 +63,7 @@ bench_postfix() {
 		return
 	fi
 	[ -z "$REDIS_PORT" ] && cfgs="none null nullh sup"
-	echo "bench: Postfix, $BENCH_RUNS x $n messages per mail and milter"
+	echo "bench: Postfix, $BENCH_PF_RUNS x $n messages per mail and milter"
 
 	# The milters, then one smtpd listener per case (PORT_<cfg>).
 	declare -A PORT=() MPORT=()
@@ -120,7 +120,7 @@ bench_postfix() {
 		done
 		sent=$((sent + 16))
 	done
-	for ((run = 1; run <= BENCH_RUNS; run++)); do
+	for ((run = 1; run <= BENCH_PF_RUNS; run++)); do
 		for mail in plain html-png; do
 			for cfg in $cfgs; do
 				pid=
