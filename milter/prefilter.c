@@ -29,10 +29,12 @@
  *
  * Table and scan: the literals of the regexes used on body, own and
  * subject, sorted and deduplicated, with a bitmap of their first two
- * bytes.  A text is folded into a reused buffer (folding never makes it
- * longer) and scanned once: at each position the bitmap says whether a
- * literal may start there, and only then are the literals with that pair
- * compared.  OOM anywhere means "maybe": the regex runs.
+ * bytes and a small hash from such a pair to its run of literals.  A text
+ * is folded into a reused buffer (folding never makes it longer) and
+ * scanned once: at each position the bitmap says whether a literal may
+ * start there, and only then are the literals with that pair compared.
+ * The time is linear in the text (times the literals sharing a pair).
+ * OOM anywhere means "maybe": the regex runs.
  */
 #include "autoconfig.h"
 
@@ -810,6 +812,11 @@ struct lit {
 	char s[PF_MAX_LIT];
 };
 
+struct pair_slot {
+	uint32_t start, count;     /* count 0: empty slot */
+	uint16_t pair;
+};
+
 struct prefilter {
 	/* load time: each regex's extraction, NULL when unfiltered */
 	struct pf_lits **cand;
@@ -820,6 +827,8 @@ struct prefilter {
 	uint16_t *pair;            /* first two bytes of each */
 	size_t n_lits;
 	uint64_t bitmap[65536 / 64];
+	struct pair_slot *slots;   /* pair -> its run of literals, open addressing */
+	size_t slot_mask;
 	uint32_t *off, *cnt;       /* per regex: ids[off .. off + cnt) */
 	uint32_t *ids;
 	size_t n_ids;
@@ -848,6 +857,7 @@ void prefilter_free(struct prefilter *pf)
 	drop_cand(pf);
 	free(pf->lits);
 	free(pf->pair);
+	free(pf->slots);
 	free(pf->off);
 	free(pf->cnt);
 	free(pf->ids);
@@ -904,6 +914,11 @@ static int lit_cmp(const void *a, const void *b)
 	return c != 0 ? c : (int)x->len - (int)y->len;
 }
 
+static size_t slot_hash(uint16_t pair)
+{
+	return (size_t)(((uint32_t)pair * 0x9E3779B1u) >> 16);
+}
+
 static uint16_t pair_of(const char *s)
 {
 	return (uint16_t)(((unsigned char)s[0] << 8) | (unsigned char)s[1]);
@@ -953,6 +968,30 @@ void prefilter_build(struct prefilter *pf)
 	for (size_t i = 0; i < u; i++) {
 		pf->pair[i] = pair_of(pf->lits[i].s);
 		pf->bitmap[pf->pair[i] >> 6] |= 1ull << (pf->pair[i] & 63);
+	}
+	size_t nslots = 16;
+	while (nslots < 2 * u)
+		nslots *= 2;
+	pf->slots = calloc(nslots, sizeof(*pf->slots));
+	if (pf->slots == NULL) {
+		free(pf->cnt);
+		pf->cnt = NULL;
+		drop_cand(pf);
+		pf->n_re = 0;
+		return;
+	}
+	pf->slot_mask = nslots - 1;
+	for (size_t i = 0; i < u;) {
+		size_t j = i;
+		while (j < u && pf->pair[j] == pf->pair[i])
+			j++;
+		size_t h = slot_hash(pf->pair[i]) & pf->slot_mask;
+		while (pf->slots[h].count != 0)
+			h = (h + 1) & pf->slot_mask;
+		pf->slots[h].pair = pf->pair[i];
+		pf->slots[h].start = (uint32_t)i;
+		pf->slots[h].count = (uint32_t)(j - i);
+		i = j;
 	}
 	for (size_t i = 0; i < pf->n_re; i++) {
 		const struct pf_lits *l = pf->cand[i];
@@ -1041,18 +1080,13 @@ void pf_scan_trim(struct pf_scan *sc)
 	}
 }
 
-/* The first literal whose pair is at least key. */
-static size_t pair_lower(const struct prefilter *pf, uint16_t key)
+/* The run of literals starting with pair key (it is in the bitmap). */
+static const struct pair_slot *pair_run(const struct prefilter *pf, uint16_t key)
 {
-	size_t lo = 0, hi = pf->n_lits;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (pf->pair[mid] < key)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	size_t h = slot_hash(key) & pf->slot_mask;
+	while (pf->slots[h].count != 0 && pf->slots[h].pair != key)
+		h = (h + 1) & pf->slot_mask;
+	return &pf->slots[h];
 }
 
 static void scan(struct pf_scan *sc, const char *s, size_t n)
@@ -1073,9 +1107,15 @@ static void scan(struct pf_scan *sc, const char *s, size_t n)
 		uint16_t key = (uint16_t)((t[i] << 8) | t[i + 1]);
 		if ((pf->bitmap[key >> 6] & (1ull << (key & 63))) == 0)
 			continue;
-		for (size_t k = pair_lower(pf, key); k < pf->n_lits && pf->pair[k] == key; k++) {
+		const struct pair_slot *run = pair_run(pf, key);
+		for (size_t k = run->start; k < (size_t)run->start + run->count; k++) {
 			size_t len = pf->lits[k].len;
-			if (len <= m - i && memcmp(t + i, pf->lits[k].s, len) == 0)
+			/* Found once is enough; the third byte rules out most
+			 * literals that share the pair before memcmp runs. */
+			if (sc->found[k] || len > m - i ||
+			    (len > 2 && t[i + 2] != (unsigned char)pf->lits[k].s[2]))
+				continue;
+			if (memcmp(t + i, pf->lits[k].s, len) == 0)
 				sc->found[k] = 1;
 		}
 	}

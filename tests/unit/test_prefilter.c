@@ -291,6 +291,17 @@ START_TEST(test_fold_vs_pcre2)
 	pcre2_code *c = compile("\\x{d7}", CI);
 	ck_assert(!matches(c, "\xC3\xB7", 2));
 	pcre2_code_free(c);
+	/* PCRE2 folds one character to one: a literal "ss" or "st" is never
+	 * matched by the single characters ß, U+1E9E or the ligature U+FB06
+	 * (with full case folding F would have to expand them). */
+	static const char *const multi[][2] = {
+		{ "ss", "\xC3\x9F" }, { "SS", "\xE1\xBA\x9E" }, { "st", "\xEF\xAC\x86" },
+	};
+	for (size_t i = 0; i < sizeof(multi) / sizeof(multi[0]); i++) {
+		c = compile(multi[i][0], CI);
+		ck_assert(!matches(c, multi[i][1], strlen(multi[i][1])));
+		pcre2_code_free(c);
+	}
 
 	/* Every code point, once, separated by nothing. */
 	size_t cap = 0x110000u * 4, n = 0;
