@@ -96,6 +96,17 @@ struct pset {
 	char s[PF_MAX_REQ][PF_MAX_LIT];
 };
 
+/* Copies the used part only: a set is about 2 KB, mostly empty. */
+static void set_copy(struct pset *dst, const struct pset *src)
+{
+	dst->kind = src->kind;
+	dst->n = src->n;
+	for (unsigned i = 0; i < src->n; i++) {
+		dst->len[i] = src->len[i];
+		memcpy(dst->s[i], src->s[i], src->len[i]);
+	}
+}
+
 static void set_any(struct pset *a)
 {
 	a->kind = K_ANY;
@@ -172,7 +183,7 @@ static void to_req(struct pset *a, struct pset *tmp)
 			return;
 		}
 	}
-	memcpy(a, tmp, sizeof(*a));
+	set_copy(a, tmp);
 }
 
 static unsigned min_len(const struct pset *a)
@@ -228,7 +239,7 @@ static void frame_init(struct frame *f, bool zero_width)
 static void keep_better(struct pset *dst, const struct pset *cand)
 {
 	if (req_better(cand, dst))
-		memcpy(dst, cand, sizeof(*dst));
+		set_copy(dst, cand);
 }
 
 /* tail x into out; false when the product is too large. */
@@ -258,13 +269,13 @@ static void cat_add(struct frame *f, struct pset *x, struct work *w)
 {
 	if (x->kind == K_EXACT) {
 		if (product(&f->tail, x, &w->t1)) {
-			memcpy(&f->tail, &w->t1, sizeof(f->tail));
+			set_copy(&f->tail, &w->t1);
 			return;
 		}
 		f->pure = false;
 		to_req(&f->tail, &w->t1);
 		keep_better(&f->req, &f->tail);
-		memcpy(&f->tail, x, sizeof(f->tail));
+		set_copy(&f->tail, x);
 		return;
 	}
 	f->pure = false;
@@ -295,24 +306,24 @@ static void end_branch(struct frame *f, struct work *w)
 	commit(f, w);
 	struct pset *r = &w->t2;
 	if (f->pure) {
-		memcpy(r, &f->tail, sizeof(*r));
+		set_copy(r, &f->tail);
 	} else {
-		memcpy(r, &f->req, sizeof(*r));
+		set_copy(r, &f->req);
 		to_req(&f->tail, &w->t1);
 		keep_better(r, &f->tail);
 	}
 	bool as_req = true;
 	if (!f->have_alt) {
-		memcpy(&f->alt, r, sizeof(*r));
+		set_copy(&f->alt, r);
 		f->have_alt = true;
 		as_req = false;
 	} else if (f->alt.kind == K_EXACT && r->kind == K_EXACT) {
-		memcpy(&w->t1, &f->alt, sizeof(w->t1));
+		set_copy(&w->t1, &f->alt);
 		bool ok = true;
 		for (unsigned i = 0; i < r->n && ok; i++)
 			ok = exact_put(&w->t1, r->s[i], r->len[i]);
 		if (ok) {
-			memcpy(&f->alt, &w->t1, sizeof(f->alt));
+			set_copy(&f->alt, &w->t1);
 			as_req = false;
 		}
 	}
@@ -695,7 +706,7 @@ static int walk(const char *p, size_t n, struct work *w, struct pset *out)
 				commit(f, w);
 				f->last_state = L_BLOCKED;
 			} else {
-				memcpy(new_item(f, w), &w->atom, sizeof(w->atom));
+				set_copy(new_item(f, w), &w->atom);
 			}
 			break;
 		}
@@ -722,7 +733,7 @@ static int walk(const char *p, size_t n, struct work *w, struct pset *out)
 			if (f->zero_width)
 				set_empty(a);
 			else
-				memcpy(a, &f->alt, sizeof(*a));
+				set_copy(a, &f->alt);
 			i++;
 			break;
 		}
@@ -779,23 +790,18 @@ static int walk(const char *p, size_t n, struct work *w, struct pset *out)
 	if (depth != 0)
 		return -1;
 	end_branch(&w->fr[0], w);
-	memcpy(out, &w->fr[0].alt, sizeof(*out));
+	set_copy(out, &w->fr[0].alt);
 	to_req(out, &w->t1);
 	return 0;
 }
 
-int pf_extract(const char *p, size_t n, uint32_t opts, struct pf_lits *out)
+static int extract(const char *p, size_t n, uint32_t opts, struct pf_lits *out, struct work *w)
 {
 	out->n = 0;
 	if ((opts & ~(uint32_t)PF_OPTS_OK) != 0 || n > PF_MAX_PATTERN)
 		return 1;
-	struct work *w = malloc(sizeof(*w));
-	if (w == NULL)
-		return -1;
 	struct pset top;
-	int rc = walk(p, n, w, &top);
-	free(w);
-	if (rc < 0 || top.kind != K_REQ || top.n == 0 || min_len(&top) < PF_MIN_LIT)
+	if (walk(p, n, w, &top) < 0 || top.kind != K_REQ || top.n == 0 || min_len(&top) < PF_MIN_LIT)
 		return 1;
 	for (unsigned i = 0; i < top.n; i++) {
 		out->len[i] = top.len[i];
@@ -803,6 +809,17 @@ int pf_extract(const char *p, size_t n, uint32_t opts, struct pf_lits *out)
 	}
 	out->n = top.n;
 	return 0;
+}
+
+int pf_extract(const char *p, size_t n, uint32_t opts, struct pf_lits *out)
+{
+	out->n = 0;
+	struct work *w = malloc(sizeof(*w));
+	if (w == NULL)
+		return -1;
+	int rc = extract(p, n, opts, out, w);
+	free(w);
+	return rc;
 }
 
 /* ------------------------------------------------------------ table */
@@ -822,6 +839,7 @@ struct prefilter {
 	struct pf_lits **cand;
 	bool *used;
 	size_t n_re, cap_re;
+	struct work *work;         /* the extraction's stack, reused */
 	/* built */
 	struct lit *lits;          /* sorted by bytes, unique */
 	uint16_t *pair;            /* first two bytes of each */
@@ -846,8 +864,10 @@ static void drop_cand(struct prefilter *pf)
 		free(pf->cand[i]);
 	free(pf->cand);
 	free(pf->used);
+	free(pf->work);
 	pf->cand = NULL;
 	pf->used = NULL;
+	pf->work = NULL;
 }
 
 void prefilter_free(struct prefilter *pf)
@@ -890,10 +910,12 @@ void prefilter_add(struct prefilter *pf, uint32_t re, const char *p, size_t n, u
 		pf->n_re = re + 1;
 	free(pf->cand[re]);
 	pf->cand[re] = NULL;
+	if (pf->work == NULL && (pf->work = malloc(sizeof(*pf->work))) == NULL)
+		return;
 	struct pf_lits *l = malloc(sizeof(*l));
 	if (l == NULL)
 		return;
-	if (pf_extract(p, n, opts, l) != 0) {
+	if (extract(p, n, opts, l, pf->work) != 0) {
 		free(l);
 		return;
 	}
