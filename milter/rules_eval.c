@@ -15,6 +15,11 @@
  * checked on each test (they are short).  Invalid UTF-8 or a PCRE2 error
  * (match limit, depth limit, JIT stack) counts as no match and is counted
  * in verdict.match_errors with the first rule concerned, for the log.
+ * Before PCRE2 runs on subject, body or own, the prefilter (prefilter.h)
+ * may answer "no match": the text is scanned once per message for the
+ * literals one of which every match of such a regex contains.  It comes
+ * after the UTF-8 check, so invalid text is counted as before; a regex it
+ * rules out can no longer hit the match limit.
  *
  * Verdict: missing items in declaration order, matched categories in
  * declaration order, out_of_scope, the first priority line that holds
@@ -32,6 +37,7 @@
 
 #include "buf.h"
 #include "facts.h"
+#include "prefilter.h"
 #include "rules_int.h"
 
 #define RULES_MAX_ALL (1u << 20)           /* ALL header text kept */
@@ -58,7 +64,14 @@ struct rules_scratch {
 	const struct facts *f;
 	unsigned match_errors;
 	const char *match_error_rule;
+	/* Which literals subject, body and own contain (NULL on OOM: no
+	 * prefilter), scanned on first need in each message. */
+	struct pf_scan *pf[3];
+	bool pf_off;             /* tests: run every regex */
+	unsigned pf_skips;
 };
+
+enum { PF_SUBJECT = 0, PF_BODY, PF_OWN, PF_NONE = -1 };
 
 bool rules_utf8_valid(const char *str, size_t n)
 {
@@ -108,6 +121,8 @@ static void scratch_destroy(struct rules_scratch *sc)
 	pcre2_match_context_free(sc->mctx);
 	pcre2_jit_stack_free(sc->jit);
 	buf_free(&sc->all);
+	for (int i = 0; i < 3; i++)
+		pf_scan_free(sc->pf[i]);
 	free(sc);
 }
 
@@ -125,6 +140,8 @@ static struct rules_scratch *scratch_create(const struct ruleset *rs)
 	sc->md = pcre2_match_data_create(1, NULL);
 	sc->mctx = pcre2_match_context_create(NULL);
 	buf_init(&sc->all, RULES_MAX_ALL);
+	for (int i = 0; i < 3; i++)
+		sc->pf[i] = pf_scan_new(rs->pf);
 	if (sc->res == NULL || sc->frames == NULL || sc->stack == NULL ||
 	    sc->md == NULL || sc->mctx == NULL) {
 		scratch_destroy(sc);
@@ -200,6 +217,7 @@ void rules_scratch_free(struct rules_scratch *sc)
 	struct rules_scratch_pool *pool = sc->rs->pool;
 	if (pool != NULL) {
 		sc->f = NULL;
+		sc->pf_off = false;
 		pthread_mutex_lock(&pool->lock);
 		bool kept = pool->n_idle < RULES_POOL_MAX;
 		if (kept)
@@ -219,9 +237,20 @@ static void note_error(struct rules_scratch *sc, uint32_t nd)
 		sc->match_error_rule = sc->rs->nodes[nd].name;
 }
 
-/* Does regex re match s[0..len)?  utf caches the UTF-8 check of s. */
+void rules_scratch_set_prefilter(struct rules_scratch *sc, bool on)
+{
+	sc->pf_off = !on;
+}
+
+unsigned rules_scratch_prefilter_skips(const struct rules_scratch *sc)
+{
+	return sc->pf_skips;
+}
+
+/* Does regex re match s[0..len)?  utf caches the UTF-8 check of s; text
+ * is which of subject, body and own s is (PF_NONE: another string). */
 static bool re_match(struct rules_scratch *sc, uint32_t nd, uint32_t re,
-                     const char *s, size_t len, int8_t *utf)
+                     const char *s, size_t len, int8_t *utf, int text)
 {
 	int8_t local = -1;
 	if (s == NULL) {
@@ -234,6 +263,13 @@ static bool re_match(struct rules_scratch *sc, uint32_t nd, uint32_t re,
 		*utf = rules_utf8_valid(s, len);
 	if (*utf == 0) {
 		note_error(sc, nd);
+		return false;
+	}
+	/* After the UTF-8 check, so that invalid text counts its error as
+	 * before: the prefilter only stands in for a PCRE2 "no match". */
+	if (text != PF_NONE && !sc->pf_off && sc->pf[text] != NULL &&
+	    !pf_scan_maybe(sc->pf[text], re, s, len)) {
+		sc->pf_skips++;
 		return false;
 	}
 	int rc = pcre2_match(sc->rs->re[re], (PCRE2_SPTR)s, len, 0, PCRE2_NO_UTF_CHECK,
@@ -287,7 +323,7 @@ static bool cond_holds(struct rules_scratch *sc, uint32_t nd, const struct attac
 		break;
 	}
 	if (s != NULL)
-		v = re_match(sc, nd, c->re, s, strnlen(s, max), NULL);
+		v = re_match(sc, nd, c->re, s, strnlen(s, max), NULL, PF_NONE);
 	return v != (c->neg != 0);
 }
 
@@ -311,33 +347,34 @@ static bool leaf(struct rules_scratch *sc, uint32_t nd)
 	switch (n->kind) {
 	case RN_SUBJECT:
 		return re_match(sc, nd, n->re, f->subject,
-		                f->subject != NULL ? strlen(f->subject) : 0, &sc->utf_subject);
+		                f->subject != NULL ? strlen(f->subject) : 0, &sc->utf_subject,
+		                PF_SUBJECT);
 	case RN_BODY:
-		return re_match(sc, nd, n->re, f->body, f->body_len, &sc->utf_body);
+		return re_match(sc, nd, n->re, f->body, f->body_len, &sc->utf_body, PF_BODY);
 	case RN_OWN:
-		return re_match(sc, nd, n->re, f->own, f->own_len, &sc->utf_own);
+		return re_match(sc, nd, n->re, f->own, f->own_len, &sc->utf_own, PF_OWN);
 	case RN_HEADER:
 		if (n->field == NULL) {
 			if (!sc->all_built)
 				build_all(sc);
-			any = re_match(sc, nd, n->re, sc->all.data, sc->all.len, &sc->utf_all);
+			any = re_match(sc, nd, n->re, sc->all.data, sc->all.len, &sc->utf_all, PF_NONE);
 		}
 		for (size_t i = 0; n->field != NULL && i < f->n_headers && !any; i++) {
 			const struct facts_header *h = &f->headers[i];
 			if (h->name == NULL || strcasecmp(h->name, n->field) != 0)
 				continue;
 			any = n->exists || re_match(sc, nd, n->re, h->value,
-			                            h->value != NULL ? strlen(h->value) : 0, NULL);
+			                            h->value != NULL ? strlen(h->value) : 0, NULL, PF_NONE);
 		}
 		return any != (n->neg != 0);
 	case RN_ENVELOPE:
 		if (n->arg == ENV_FROM) {
 			any = re_match(sc, nd, n->re, f->env_from,
-			               f->env_from != NULL ? strlen(f->env_from) : 0, NULL);
+			               f->env_from != NULL ? strlen(f->env_from) : 0, NULL, PF_NONE);
 		}
 		for (size_t i = 0; n->arg == ENV_RCPT && i < f->n_rcpt && !any; i++)
 			if (f->rcpt[i] != NULL)
-				any = re_match(sc, nd, n->re, f->rcpt[i], strlen(f->rcpt[i]), NULL);
+				any = re_match(sc, nd, n->re, f->rcpt[i], strlen(f->rcpt[i]), NULL, PF_NONE);
 		return any != (n->neg != 0);
 	case RN_ATTACH:
 		for (size_t i = 0; i < f->n_attachments && !any; i++) {
@@ -461,6 +498,11 @@ int rules_eval(const struct ruleset *rs, struct rules_scratch *sc,
 	sc->match_errors = 0;
 	sc->match_error_rule = NULL;
 	sc->f = f;
+	sc->pf_skips = 0;
+	for (int i = 0; i < 3; i++) {
+		pf_scan_reset(sc->pf[i]);
+		pf_scan_trim(sc->pf[i]);
+	}
 
 	int rc = 0;
 	bool v;

@@ -162,6 +162,7 @@ struct ruleset {
 	size_t n_refs, cap_refs;
 	pcre2_code **re;
 	size_t n_re, cap_re;
+	struct prefilter *pf;         /* required literals of body/own/subject regexes */
 	struct acond *conds;
 	size_t n_conds, cap_conds;
 	struct ritem items[RULES_MAX_ITEMS];
@@ -296,5 +297,11 @@ unsigned rules_link(struct ruleset *rs, struct diag *d, unsigned budget);
 /* rules_eval.c: is s[0..n) valid UTF-8 (no overlongs, surrogates or code
  * points past U+10FFFF)? */
 bool rules_utf8_valid(const char *s, size_t n);
+
+/* rules_eval.c, for tests: with on false the scratch runs every regex
+ * (no prefilter) until it goes back to the pool; the number of regex
+ * tests the prefilter answered in the last rules_eval. */
+void rules_scratch_set_prefilter(struct rules_scratch *sc, bool on);
+unsigned rules_scratch_prefilter_skips(const struct rules_scratch *sc);
 
 #endif

@@ -24,6 +24,7 @@
 
 #include "buf.h"
 #include "diag.h"
+#include "prefilter.h"
 #include "rules_int.h"
 
 /* ------------------------------------------------------------ building */
@@ -237,6 +238,9 @@ uint32_t rules_add_regex(struct ruleset *rs, const char *p, size_t n, uint32_t o
 		return RULES_NONE;
 	}
 	rs->re[rs->n_re] = code;
+	/* The literals come from the pattern as written: the rewrite has
+	 * the same matches.  Failing here only leaves the regex unfiltered. */
+	prefilter_add(rs->pf, (uint32_t)rs->n_re, p, n, opts);
 	return (uint32_t)rs->n_re++;
 }
 
@@ -370,7 +374,8 @@ static struct ruleset *rs_new(const struct rules_options *opt)
 	rs->names = rmap_new();
 	rs->ids = rmap_new();
 	rs->pool = rules_pool_new();
-	if (rs->names == NULL || rs->ids == NULL || rs->pool == NULL)
+	rs->pf = prefilter_new();
+	if (rs->names == NULL || rs->ids == NULL || rs->pool == NULL || rs->pf == NULL)
 		rs->failed = true;
 	for (unsigned i = 0; i < BI_COUNT; i++) {
 		rs->builtin[i] = named_node(rs, RN_BUILTIN, builtin_names[i]);
@@ -454,6 +459,15 @@ static struct ruleset *finish(struct loader *ld)
 	free(rs->refs);
 	rs->refs = NULL;
 	rs->n_refs = rs->cap_refs = 0;
+	/* Only the long texts are prefiltered: header, envelope and
+	 * attachment strings are short, and their regexes always run. */
+	for (size_t i = 0; i < rs->n_nodes; i++) {
+		const struct rnode *nd = &rs->nodes[i];
+		if ((nd->kind == RN_BODY || nd->kind == RN_OWN || nd->kind == RN_SUBJECT) &&
+		    nd->re != RULES_NONE)
+			prefilter_use(rs->pf, nd->re);
+	}
+	prefilter_build(rs->pf);
 	snprintf(rs->hash_hex, sizeof(rs->hash_hex), "%012llx",
 	         (unsigned long long)(rs->hash & 0xffffffffffffull));
 	return rs;
@@ -627,6 +641,7 @@ void rules_free(struct ruleset *rs)
 	for (size_t i = 0; i < rs->n_re; i++)
 		pcre2_code_free(rs->re[i]);
 	free(rs->re);
+	prefilter_free(rs->pf);
 	free(rs->conds);
 	for (size_t i = 0; i < rs->n_items; i++) {
 		free(rs->items[i].id);

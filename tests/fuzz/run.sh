@@ -18,6 +18,11 @@ for t in "$@"; do
 	fuzz_config) seeds="$srcdir/etc $srcdir/tests/data/config" ;;
 	*) seeds="" ;;
 	esac
+	# The prefilter reads one pattern per input: the shipped rules' regexes.
+	if [ "$t" = fuzz_prefilter ]; then
+		sed -n 's|^[a-z]*  *[A-Za-z_0-9]*  */\(.*\)/[imsx]*$|\1|p' "$srcdir"/rules/*.rules |
+			awk -v d="$dir" '{ f = sprintf("%s/rule-%03d", d, NR); printf "%s", $0 > f; close(f) }'
+	fi
 	for s in $seeds; do
 		[ -d "$s" ] && find "$s" -type f -size -200k -exec cp {} "$dir"/ \; 2>/dev/null
 	done
