@@ -288,7 +288,7 @@ static void first_address(void *ctx, const char *addr)
 {
 	char *out = ctx;
 	if (out[0] == '\0')
-		addr_bare(addr, out, 512);
+		addr_bare(addr, out, ADDR_BUF_SIZE);
 }
 
 static int analyse_file(const struct offline_options *o, const char *file, struct snapshot *snap)
@@ -316,7 +316,7 @@ static int analyse_file(const struct offline_options *o, const char *file, struc
 
 	if (o->time_set)
 		session_set_time(s, o->time);
-	char from[512] = "";
+	char from[ADDR_BUF_SIZE] = "";
 	if (o->from != NULL) {
 		snprintf(from, sizeof(from), "%s", o->from);
 	} else {

@@ -20,31 +20,32 @@
 
 #define REPORT_VALUE_MAX 4096
 
-static void join_categories(const struct verdict *v, struct buf *out, const char *sep)
+/* The verdict's lists of names, read one way. */
+static const char *category_at(const struct verdict *v, size_t i) { return v->categories[i].id; }
+static const char *missing_at(const struct verdict *v, size_t i) { return v->missing[i].id; }
+static const char *fired_at(const struct verdict *v, size_t i) { return v->fired[i]; }
+
+static void join(const struct verdict *v, size_t n, const char *(*at)(const struct verdict *, size_t),
+                 struct buf *out, const char *sep)
 {
-	for (size_t i = 0; i < v->n_categories; i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
 			buf_append(out, sep, strlen(sep));
-		buf_append(out, v->categories[i].id, strlen(v->categories[i].id));
+		buf_append(out, at(v, i), strlen(at(v, i)));
 	}
 }
 
-static void join_missing(const struct verdict *v, struct buf *out, const char *sep)
+static void json_names(struct buf *out, bool *first, const char *key, const struct verdict *v,
+                       size_t n, const char *(*at)(const struct verdict *, size_t))
 {
-	for (size_t i = 0; i < v->n_missing; i++) {
+	json_key(out, first, key);
+	buf_putc(out, '[');
+	for (size_t i = 0; i < n; i++) {
 		if (i > 0)
-			buf_append(out, sep, strlen(sep));
-		buf_append(out, v->missing[i].id, strlen(v->missing[i].id));
+			buf_append(out, ", ", 2);
+		json_cstring(out, at(v, i));
 	}
-}
-
-static void join_fired(const struct verdict *v, struct buf *out, const char *sep)
-{
-	for (size_t i = 0; i < v->n_fired; i++) {
-		if (i > 0)
-			buf_append(out, sep, strlen(sep));
-		buf_append(out, v->fired[i], strlen(v->fired[i]));
-	}
+	buf_putc(out, ']');
 }
 
 static void emit(void (*add)(void *, const char *, const char *), void *ctx,
@@ -86,7 +87,7 @@ void report_headers(const struct report_input *in,
 
 		if (v->n_categories > 0) {
 			buf_reset(&value);
-			join_categories(v, &value, ", ");
+			join(v, v->n_categories, category_at, &value, ", ");
 			emit(add, ctx, "Category", &value);
 		}
 
@@ -94,7 +95,7 @@ void report_headers(const struct report_input *in,
 		if (v->n_missing == 0)
 			buf_append(&value, "none", 4);
 		else
-			join_missing(v, &value, ", ");
+			join(v, v->n_missing, missing_at, &value, ", ");
 		emit(add, ctx, "Missing", &value);
 	}
 
@@ -126,7 +127,7 @@ void report_headers(const struct report_input *in,
 		buf_append(&value, "; fired=", 8);
 		if (v->n_fired == 0)
 			buf_append(&value, "none", 4);
-		join_fired(v, &value, ", ");
+		join(v, v->n_fired, fired_at, &value, ", ");
 	}
 	emit(add, ctx, "Triage", &value);
 done:
@@ -212,22 +213,8 @@ void report_json(const struct report_input *in, const char *file, struct buf *ou
 	if (v != NULL) {
 		json_str(out, &first, "priority", verdict_priority_name(v->priority));
 		json_str(out, &first, "scope", v->out_of_scope ? "out-of-scope" : "in-scope");
-		json_key(out, &first, "categories");
-		buf_putc(out, '[');
-		for (size_t i = 0; i < v->n_categories; i++) {
-			if (i > 0)
-				buf_append(out, ", ", 2);
-			json_cstring(out, v->categories[i].id);
-		}
-		buf_putc(out, ']');
-		json_key(out, &first, "missing");
-		buf_putc(out, '[');
-		for (size_t i = 0; i < v->n_missing; i++) {
-			if (i > 0)
-				buf_append(out, ", ", 2);
-			json_cstring(out, v->missing[i].id);
-		}
-		buf_putc(out, ']');
+		json_names(out, &first, "categories", v, v->n_categories, category_at);
+		json_names(out, &first, "missing", v, v->n_missing, missing_at);
 	}
 	json_bool(out, &first, "screenshot", f->screenshot != NULL);
 	json_bool(out, &first, "mismatch", f->mismatch);
@@ -237,14 +224,7 @@ void report_json(const struct report_input *in, const char *file, struct buf *ou
 		json_bool(out, &first, "autoreply", in->autoreply);
 		if (v->autoreply_wanted && in->autoreply_why_not != NULL)
 			json_str(out, &first, "autoreply_suppressed", in->autoreply_why_not);
-		json_key(out, &first, "rules");
-		buf_putc(out, '[');
-		for (size_t i = 0; i < v->n_fired; i++) {
-			if (i > 0)
-				buf_append(out, ", ", 2);
-			json_cstring(out, v->fired[i]);
-		}
-		buf_putc(out, ']');
+		json_names(out, &first, "rules", v, v->n_fired, fired_at);
 	}
 	json_str(out, &first, "language", f->language != NULL ? f->language : "da");
 	json_attachments(out, &first, f);
@@ -271,11 +251,11 @@ void report_summary(const struct report_input *in, struct buf *out)
 		           v->out_of_scope ? "out-of-scope" : "in-scope");
 		if (v->n_categories == 0)
 			buf_append(out, "none", 4);
-		join_categories(v, out, ",");
+		join(v, v->n_categories, category_at, out, ",");
 		buf_append(out, " missing=", 9);
 		if (v->n_missing == 0)
 			buf_append(out, "none", 4);
-		join_missing(v, out, ",");
+		join(v, v->n_missing, missing_at, out, ",");
 		buf_printf(out, " rules=%s fired=%zu autoreply=%s", in->rules_hash != NULL ? in->rules_hash : "-",
 		           v->n_fired, in->autoreply ? "yes" : "no");
 		if (v->autoreply_wanted && in->autoreply_why_not != NULL)
