@@ -129,22 +129,6 @@ static int do_dump_config(void)
 
 /* The counters module does not know struct config: its options are mapped
  * here.  The strings stay valid while cfg lives; ctr_* copy them. */
-static void counter_options(const struct config *cfg, struct ctr_options *o)
-{
-	ctr_options_defaults(o);
-	o->server = cfg->redis_server;
-	o->password = cfg->redis_password;
-	o->database = cfg->redis_database;
-	o->timeout_ms = cfg->redis_timeout;
-	o->io_timeout_ms = cfg->redis_io_timeout;
-	o->key_prefix = cfg->redis_key_prefix;
-	o->ttl[CTR_FAM_HOUR] = cfg->redis_hour_ttl;
-	o->ttl[CTR_FAM_WEEK_HOUR] = cfg->redis_week_hour_ttl;
-	o->ttl[CTR_FAM_DAY] = cfg->redis_day_ttl;
-	o->queue_size = cfg->redis_queue_size;
-	o->backlog_size = cfg->redis_backlog;
-}
-
 /* Starts, reconfigures or stops the auto-reply sender to match AutoReply. */
 static void apply_autoreply(const struct snapshot *s)
 {
@@ -184,7 +168,7 @@ static void *reload_thread(void *arg)
 		}
 		log_set_level((enum log_level)s->cfg->log_level);
 		struct ctr_options co;
-		counter_options(s->cfg, &co);
+		snapshot_counter_options(s, &co);
 		ctr_reconfigure(&co);
 		apply_autoreply(s);
 		size_t n = rules_count(s->rules);
@@ -332,7 +316,7 @@ static int run_milter(bool foreground, const char *socket_override)
 	/* Counters are optional: a failure to start them is logged and the
 	 * milter runs without them. */
 	struct ctr_options co;
-	counter_options(cfg, &co);
+	snapshot_counter_options(s, &co);
 	if (ctr_start(&co) < 0)
 		log_err(NULL, "load counters could not start; running without them");
 	apply_autoreply(s);

@@ -16,6 +16,7 @@
 
 #include "autoreply.h"
 #include "config.h"
+#include "counters.h"
 #include "diag.h"
 #include "log.h"
 #include "rules.h"
@@ -157,4 +158,21 @@ void snapshot_autoreply_options(const struct snapshot *s, struct autoreply_optio
 	o->redis_database = cfg->redis_database;
 	o->redis_timeout_ms = cfg->redis_io_timeout;
 	o->redis_key_prefix = cfg->redis_key_prefix;
+}
+
+void snapshot_counter_options(const struct snapshot *s, struct ctr_options *o)
+{
+	const struct config *cfg = s->cfg;
+	ctr_options_defaults(o);
+	o->server = cfg->redis_server;
+	o->password = cfg->redis_password;
+	o->database = cfg->redis_database;
+	o->timeout_ms = cfg->redis_timeout;
+	o->io_timeout_ms = cfg->redis_io_timeout;
+	o->key_prefix = cfg->redis_key_prefix;
+	o->ttl[CTR_FAM_HOUR] = cfg->redis_hour_ttl;
+	o->ttl[CTR_FAM_WEEK_HOUR] = cfg->redis_week_hour_ttl;
+	o->ttl[CTR_FAM_DAY] = cfg->redis_day_ttl;
+	o->queue_size = cfg->redis_queue_size;
+	o->backlog_size = cfg->redis_backlog;
 }

@@ -12,6 +12,7 @@
 
 struct autoreply_options;
 struct autoreply_templates;
+struct ctr_options;
 struct config;
 struct ruleset;
 struct diag;
@@ -32,6 +33,8 @@ struct snapshot *snapshot_load(const char *config_path, bool config_optional, st
 
 /* The auto-reply settings of this snapshot (config keys, templates). */
 void snapshot_autoreply_options(const struct snapshot *s, struct autoreply_options *o);
+/* The load counters' settings of this snapshot (the Redis* keys). */
+void snapshot_counter_options(const struct snapshot *s, struct ctr_options *o);
 
 /* Where an uninstalled binary finds rules when the compiled-in default
  * RulesDir does not exist (set by main). */

@@ -2,7 +2,7 @@
  * Unit tests: session — the path the milter and the offline mode share:
  * recipient matching, removal of forged prefixed headers, our headers
  * (names, values, folding), hours at a given time, and independence of
- * the body chunking.
+ * the body chunking; the snapshot's settings for the counters.
  */
 #include "autoconfig.h"
 
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "counters.h"
 #include "diag.h"
 #include "hdr.h"
 #include "log.h"
@@ -252,6 +253,47 @@ START_TEST(test_snapshot_pinning)
 }
 END_TEST
 
+START_TEST(test_counter_options)
+{
+	/* Every Redis* key reaches the counters, each in its own field. */
+	char path[] = "/tmp/test-session-redis-XXXXXX";
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	FILE *fp = fdopen(fd, "w");
+	fprintf(fp, "SupportAddress support@timemap.dk\nRulesDir %s/rules\nLogLevel err\n"
+	            "RedisServer 127.0.0.1:6390\nRedisPassword s3cret\nRedisDatabase 3\n"
+	            "RedisTimeout 17\nRedisIOTimeout 1234\nRedisKeyPrefix tm:\n"
+	            "RedisHourTTL 2d\nRedisWeekHourTTL 3d\nRedisDayTTL 5d\n"
+	            "RedisQueueSize 77\nRedisBacklog 999\n", TOP_SRCDIR);
+	fclose(fp);
+	struct diag d;
+	diag_to_stream(&d, stderr);
+	struct snapshot *r = snapshot_load(path, false, &d);
+	unlink(path);
+	ck_assert_ptr_nonnull(r);
+	struct ctr_options o;
+	snapshot_counter_options(r, &o);
+	ck_assert_str_eq(o.server, "127.0.0.1:6390");
+	ck_assert_str_eq(o.password, "s3cret");
+	ck_assert_int_eq(o.database, 3);
+	ck_assert_int_eq(o.timeout_ms, 17);
+	ck_assert_int_eq(o.io_timeout_ms, 1234);
+	ck_assert_str_eq(o.key_prefix, "tm:");
+	ck_assert_int_eq(o.ttl[CTR_FAM_HOUR], 2 * 86400);
+	ck_assert_int_eq(o.ttl[CTR_FAM_WEEK_HOUR], 3 * 86400);
+	ck_assert_int_eq(o.ttl[CTR_FAM_DAY], 5 * 86400);
+	ck_assert_int_eq(o.queue_size, 77);
+	ck_assert_int_eq(o.backlog_size, 999);
+	snapshot_release(r);
+	/* The defaults: no server, the documented timeouts. */
+	snapshot_counter_options(snap, &o);
+	ck_assert(o.server == NULL || o.server[0] == '\0');
+	ck_assert_int_eq(o.timeout_ms, CTR_DEFAULT_TIMEOUT_MS);
+	ck_assert_int_eq(o.io_timeout_ms, CTR_DEFAULT_IO_TIMEOUT_MS);
+	ck_assert_int_eq(o.ttl[CTR_FAM_HOUR], CTR_DEFAULT_TTL_HOUR);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("session");
@@ -265,6 +307,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_hours_at_times);
 	tcase_add_test(tc, test_chunking_independent);
 	tcase_add_test(tc, test_snapshot_pinning);
+	tcase_add_test(tc, test_counter_options);
 	suite_add_tcase(s, tc);
 	return s;
 }
