@@ -34,6 +34,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "addr.h"
 #include "config.h"
 #include "diag.h"
 #include "log.h"
@@ -997,21 +998,17 @@ void config_dump(const struct config *cfg, FILE *fp)
 	}
 }
 
-bool config_is_support_address(const struct config *cfg, const char *addr)
+const char *config_support_address(const struct config *cfg, const char *addr)
 {
 	if (cfg == NULL || addr == NULL)
-		return false;
-	const char *at = strrchr(addr, '@');
-	if (at == NULL)
-		return false;
-	for (size_t i = 0; i < cfg->n_support_address; i++) {
-		const char *want = cfg->support_address[i];
-		const char *want_at = strrchr(want, '@');
-		size_t wl = (size_t)(want_at - want);
-		/* The whole local part, or it followed by "+detail". */
-		if ((size_t)(at - addr) >= wl && strncasecmp(addr, want, wl) == 0 &&
-		    (addr + wl == at || addr[wl] == '+') && strcasecmp(at, want_at) == 0)
-			return true;
-	}
-	return false;
+		return NULL;
+	for (size_t i = 0; i < cfg->n_support_address; i++)
+		if (addr_matches(addr, cfg->support_address[i]))
+			return cfg->support_address[i];
+	return NULL;
+}
+
+bool config_is_support_address(const struct config *cfg, const char *addr)
+{
+	return config_support_address(cfg, addr) != NULL;
 }

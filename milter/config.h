@@ -113,8 +113,11 @@ const char *config_key_description(size_t i);
 /* Prints every key with its value in the file format (postconf -n style). */
 void config_dump(const struct config *cfg, FILE *fp);
 
-/* Is addr (bare) one of the support addresses (case-insensitive, +detail)? */
+/* Is addr (bare) one of the support addresses (addr_matches: case-
+ * insensitive, +detail)?  config_support_address says which (as
+ * configured, lower-cased), or NULL. */
 bool config_is_support_address(const struct config *cfg, const char *addr);
+const char *config_support_address(const struct config *cfg, const char *addr);
 
 /* Splits a RedisServer value: "host", "host:port", "[v6addr]:port" (port
  * 6379 when omitted) or "/path/to/socket" (host = the path, port = 0).

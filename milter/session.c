@@ -215,18 +215,13 @@ bool session_add_rcpt(struct session *s, const char *addr)
 {
 	char bare[SESSION_ADDR_MAX];
 	addr_bare(addr != NULL ? addr : "", bare, sizeof(bare));
-	bool is_support = config_is_support_address(s->cfg, bare);
+	/* Counters are kept per configured address, so that +detail
+	 * variants and spellings share one set. */
+	const char *configured = config_support_address(s->cfg, bare);
+	bool is_support = configured != NULL;
 	if (is_support && !s->support) {
 		s->support = true;
-		/* Counters are kept per configured address, so that +detail
-		 * variants and spellings share one set. */
-		for (size_t i = 0; i < s->cfg->n_support_address; i++) {
-			if (addr_matches(bare, s->cfg->support_address[i])) {
-				snprintf(s->support_addr, sizeof(s->support_addr), "%s",
-				         s->cfg->support_address[i]);
-				break;
-			}
-		}
+		snprintf(s->support_addr, sizeof(s->support_addr), "%s", configured);
 	}
 	if (s->n_rcpt >= SESSION_MAX_RCPT || s->failed)
 		return is_support;

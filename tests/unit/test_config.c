@@ -786,6 +786,11 @@ START_TEST(test_support_address)
 		              "%s: want %d", addrs[i].addr, addrs[i].want);
 	ck_assert(!config_is_support_address(cfg, NULL));
 	ck_assert(!config_is_support_address(NULL, "support@timemap.dk"));
+	/* Which one (as configured, lower-cased): the counters key on it. */
+	ck_assert_str_eq(config_support_address(cfg, "SUPPORT+x@TimeMap.dk"), "support@timemap.dk");
+	ck_assert_str_eq(config_support_address(cfg, "HotLine@timemap.dk"), "hotline@timemap.dk");
+	ck_assert_str_eq(config_support_address(cfg, "help+dk+more@timemap.dk"), "help+dk@timemap.dk");
+	ck_assert_ptr_null(config_support_address(cfg, "help@timemap.dk"));
 	config_free(cfg);
 	tmp_teardown();
 }
