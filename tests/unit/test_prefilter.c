@@ -71,6 +71,9 @@ static const struct {
 	{ "abc{2,}", CI, "ab" },
 	{ "(abc){1}", CI, "abc" },
 	{ "(abc){0,1}de", CI, "de" },           /* abcde contains de */
+	{ "ab{0}cd", CI, "cd" },                /* b{0} matches "": "ab" is not required */
+	{ "(?:abc){0}de", CI, "de" },
+	{ "(abc|)de", CI, "de" },
 	{ "(foo)?(bar)?", CI, "-" },
 	{ "foo|", CI, "-" },
 	{ "(|foo)bar", CI, "bar" },
@@ -130,6 +133,13 @@ static const struct {
 	{ "abc", CI | PCRE2_EXTENDED, "-" },
 	{ "(?x)abc", CI, "-" },
 	{ "(?i:(?x)abc)", CI, "-" },
+	{ "(?xx)abc", CI, "-" },
+	{ "(?^x:abc)", CI, "-" },
+	{ "(?*abc)de", CI, "-" },               /* non-atomic lookaround */
+	{ "(?<*abc)de", CI, "-" },
+	{ "ab(*ACCEPT)cd", CI, "-" },           /* a match may end early */
+	{ "(?<n>x)(?P=n)ab", CI, "-" },
+	{ "(x)(?-1)ab", CI, "-" },
 	{ "(?(1)ab|cd)", CI, "-" },
 	{ "(ab)(?1)", CI, "-" },
 	{ "(?R)?ab", CI, "-" },
