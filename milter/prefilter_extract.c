@@ -417,10 +417,13 @@ static int escape_item(const char *p, size_t n, size_t *ip, struct pset *a, bool
 		break;
 	case 'p': case 'P':
 		if (i < n && p[i] == '{') {
-			const char *end = memchr(p + i, '}', n - i);
-			if (end == NULL)
+			/* Property names only: never skip a "|" or ")". */
+			size_t k = i + 1;
+			while (k < n && (is_alnum(p[k]) || strchr("_ -&=:^", p[k]) != NULL) && p[k] != '\0')
+				k++;
+			if (k >= n || p[k] != '}')
 				return -1;
-			i = (size_t)(end - p) + 1;
+			i = k + 1;
 		} else if (i < n && ((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= 'a' && p[i] <= 'z'))) {
 			i++;
 		} else {
@@ -496,14 +499,27 @@ static int skip_class(const char *p, size_t n, size_t *ip)
 			return 0;
 		}
 		if (c == '\\') {
+			/* The class must end where PCRE2 ends it: a "]" read as
+			 * its end too early makes class members literals.  So
+			 * \cX takes X (even "]" or "\"), and only \x \o \N \p
+			 * \P take a "{...}" (after \d or \w a "{" is a member);
+			 * PCRE2 rejects braces that do not close with "}", and a
+			 * "]", "[" or "\" inside them is not read. */
 			if (i + 1 >= n || p[i + 1] == 'Q' || p[i + 1] == 'E')
 				return -1;
+			char e = p[i + 1];
 			i += 2;
-			if (i < n && p[i] == '{' && is_alnum(p[i - 1])) {
-				const char *end = memchr(p + i, '}', n - i);
-				if (end == NULL)
+			if (e == 'c') {
+				if (i >= n)
 					return -1;
-				i = (size_t)(end - p) + 1;
+				i++;
+			} else if (i < n && p[i] == '{' && e != '\0' && strchr("xoNpP", e) != NULL) {
+				size_t k = i + 1;
+				while (k < n && p[k] != '}' && p[k] != ']' && p[k] != '[' && p[k] != '\\')
+					k++;
+				if (k >= n || p[k] != '}')
+					return -1;
+				i = k + 1;
 			}
 		} else if (c == '[' && i + 1 < n && (p[i + 1] == ':' || p[i + 1] == '.' || p[i + 1] == '=')) {
 			if (p[i + 1] != ':')

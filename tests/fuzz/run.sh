@@ -16,6 +16,7 @@ for t in "$@"; do
 	fuzz_imgsize) seeds="$srcdir/tests/data/images" ;;
 	fuzz_rules) seeds="$srcdir/rules $srcdir/tests/data/rules" ;;
 	fuzz_config) seeds="$srcdir/etc $srcdir/tests/data/config" ;;
+	fuzz_prefilter) seeds="$srcdir/tests/data/prefilter" ;;
 	*) seeds="" ;;
 	esac
 	# The prefilter reads one pattern per input: the shipped rules' regexes.
@@ -26,8 +27,11 @@ for t in "$@"; do
 	for s in $seeds; do
 		[ -d "$s" ] && find "$s" -type f -size -200k -exec cp {} "$dir"/ \; 2>/dev/null
 	done
+	# A target's dictionary of syntax tokens, when it has one.
+	dict=
+	[ -f "$srcdir/tests/fuzz/$t.dict" ] && dict="-dict=$srcdir/tests/fuzz/$t.dict"
 	log=$work/$t.log
-	./tests/fuzz/$t -max_total_time="$seconds" -print_final_stats=1 "$dir" >"$log" 2>&1
+	./tests/fuzz/$t -max_total_time="$seconds" -print_final_stats=1 $dict "$dir" >"$log" 2>&1
 	rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	echo "$t: exit $rc, ${execs:-?} executions in ${seconds}s"

@@ -71,6 +71,9 @@ static const struct {
 	{ "abc{2,}", CI, "ab" },
 	{ "(abc){1}", CI, "abc" },
 	{ "(abc){0,1}de", CI, "de" },           /* abcde contains de */
+	{ "ab{0}cd", CI, "cd" },                /* b{0} matches "": "ab" is not required */
+	{ "(?:abc){0}de", CI, "de" },
+	{ "(abc|)de", CI, "de" },
 	{ "(foo)?(bar)?", CI, "-" },
 	{ "foo|", CI, "-" },
 	{ "(|foo)bar", CI, "bar" },
@@ -100,6 +103,11 @@ static const struct {
 	{ "[^]x]yz", CI, "yz" },
 	{ "[[:alpha:]]yz", CI, "yz" },
 	{ "[\\]]yz", CI, "yz" },
+	{ "[\\c]]ab", CI, "ab" },               /* \c] is one member */
+	{ "xyz[\\c\\]|]", CI, "-" },           /* the class is [\c\]: "|" splits */
+	{ "[\\d{]ab|cd}]xyz", CI, "ab|cd}]xyz" }, /* "{" after \d is a member */
+	{ "[\\x{5d}\\p{L}]ab", CI, "ab" },
+	{ "\\p{L|x}ab", CI, "-" },               /* not a property name: not read */
 	{ "a.bc", CI, "bc" },
 	{ "ab\\1cd", CI, "ab" },
 	{ "(ab)\\1", CI, "ab" },
@@ -125,6 +133,13 @@ static const struct {
 	{ "abc", CI | PCRE2_EXTENDED, "-" },
 	{ "(?x)abc", CI, "-" },
 	{ "(?i:(?x)abc)", CI, "-" },
+	{ "(?xx)abc", CI, "-" },
+	{ "(?^x:abc)", CI, "-" },
+	{ "(?*abc)de", CI, "-" },               /* non-atomic lookaround */
+	{ "(?<*abc)de", CI, "-" },
+	{ "ab(*ACCEPT)cd", CI, "-" },           /* a match may end early */
+	{ "(?<n>x)(?P=n)ab", CI, "-" },
+	{ "(x)(?-1)ab", CI, "-" },
 	{ "(?(1)ab|cd)", CI, "-" },
 	{ "(ab)(?1)", CI, "-" },
 	{ "(?R)?ab", CI, "-" },
@@ -349,6 +364,129 @@ START_TEST(test_fold_vs_pcre2)
 	ck_assert_uint_ge(hits, 128 + 26 + 60 + 3);
 	free(all);
 	free(cpat);
+}
+END_TEST
+
+/* Adversarial patterns: each with a text PCRE2 matches, so the prefilter
+ * must say "maybe" for it.  The first group were wrong once: a class read
+ * as ending at a "]" PCRE2 takes as a member ([\c]] is one character,
+ * after \d a "{" is a member, not a brace) made members literals. */
+static const struct {
+	const char *re;
+	uint32_t opts;
+	const char *text;
+} sound_cases[] = {
+	{ "[\\c]]ab", CI, "\x1D" "ab" },
+	{ "[\\c]]ab|xy", CI, "\x1D" "ab" },
+	{ "xyz[\\c\\]|]", CI, "]" },
+	{ "[\\d{]ab|cd}]xyz", CI, "1{ab" },
+	{ "[\\w{]ab|cd}]xyz", CI, "x{ab" },
+	{ "[\\s{]ab|cd}]xyz", CI, " {ab" },
+	{ "[a\\d{}]ab|x]cdef", CI, "}ab" },
+	/* zero repetitions, empty branches, optional groups */
+	{ "ab{0}cd", CI, "acd" },
+	{ "(?:abc){0}de", CI, "de" },
+	{ "(?:abc){0,0}de", CI, "de" },
+	{ "x(?:abc)?yz", CI, "xyz" },
+	{ "(abc|)de", CI, "de" },
+	{ "(|abc)de", CI, "de" },
+	{ "abc|", CI, "" },
+	{ "|abc", CI, "" },
+	{ "(?:ab|cd){2}", CI, "cdab" },
+	{ "(ab)?+cd", CI, "cd" },
+	{ "(ab){1,2}?cd", CI, "abcd" },
+	{ "x*+ab", CI, "ab" },
+	{ "ab++c", CI, "abbc" },
+	{ "ab*?c", CI, "ac" },
+	{ "ab??c", CI, "ac" },
+	/* braces that are literals in 10.42 */
+	{ "ab{,3}", CI, "ab{,3}" },
+	{ "ab{", CI, "ab{" },
+	{ "ab{x}", CI, "ab{x}" },
+	{ "ab{1,2,3}", CI, "ab{1,2,3}" },
+	{ "ab}cd", CI, "ab}cd" },
+	{ "ab]cd", CI, "ab]cd" },
+	/* \Q..\E, \E alone */
+	{ "\\Qab", CI, "ab" },
+	{ "\\Qab\\E+", CI, "abbb" },
+	{ "ab\\E+", CI, "abbb" },
+	{ "\\Qa|b\\E|cd", CI, "cd" },
+	{ "\\Qa\\\\Eb", CI, "a\\b" },
+	{ "[a-z\\Q]\\E]xy", CI, "]xy" },
+	/* escapes */
+	{ "\\0123ab", CI, "\n3ab" },
+	{ "\\101bc", CI, "Abc" },
+	{ "\\1234", CI, "S4" },
+	{ "(a)\\1bc", CI, "aAbc" },
+	{ "\\x41\\x{42}", CI, "ab" },
+	{ "\\x4g", CI, "\x04g" },
+	{ "\\e\\a\\t\\n", CI, "\x1B\x07\t\n" },
+	{ "[\\x{5d}]ab", CI, "]ab" },
+	{ "[\\p{L}\\]]xy", CI, "]xy" },
+	{ "[\\N{U+5D}]xy|ab", CI, "]xy" },
+	{ "\\p{Lu}ab", UTF, "Xab" },
+	{ "ab\\K", CI, "ab" },
+	{ "a\\Kbc", CI, "abc" },
+	{ "\\Rab", CI, "\r\nab" },
+	{ "\\Xab", CI, "e\xCC\x81" "ab" },
+	{ "\\Cab", CI, "xab" },
+	{ "(?s)a.bc", UTF, "a\nbc" },
+	{ "(?m)^ab$", UTF, "x\nab\ny" },
+	{ "a\\Nbc", CI, "axbc" },
+	/* groups, options, comments */
+	{ "(?|ab|cd)ef", CI, "cdef" },
+	{ "(?>ab|cd)+ef", CI, "cdcdef" },
+	{ "(?<=abc)de", CI, "abcde" },
+	{ "(?<=x(?i)y)ab", UTF, "xYab" },
+	{ "(?#c)ab(?#d)cd", CI, "abcd" },
+	{ "a(?i)b|cd", UTF, "cd" },
+	{ "(?i:ab)(?-i:CD)", UTF, "ABCD" },
+	{ "(?^)ab", CI, "ab" },
+	{ "(?-i)AB", CI, "AB" },
+	{ "(?<n>ab)(?J)(?<n>cd)", CI, "abcd" },
+	{ "(?=a(*ACCEPT)bc)axy", CI, "axy" },
+	{ "ab(*ACCEPT)cd", CI, "ab" },
+	{ "(*COMMIT)ab|cd", CI, "ab" },
+	/* case sets: ASCII and Latin-1 letters with partners elsewhere */
+	{ "kelvin", CI, "\xE2\x84\xAA" "elvin" },
+	{ "(?i)KELVIN", UTF, "\xE2\x84\xAA" "elvin" },
+	{ "(?i:KE)lvin", UTF, "\xE2\x84\xAA" "elvin" },
+	{ "(?i)K\\x{212a}", UTF, "\xE2\x84\xAA" "k" },
+	{ "st", CI, "\xC5\xBF" "t" },
+	{ "\\x{17f}t", CI, "st" },
+	{ "\xC3\xA5xy", CI, "\xE2\x84\xAB" "xy" },         /* å, ANGSTROM */
+	{ "\xC3\x85XY", CI, "\xE2\x84\xAB" "xy" },
+	{ "\xC3\x86" "BLE", CI, "\xC3\xA6" "ble" },        /* Æ */
+	{ "\xC3\xBF" "ab", CI, "\xC5\xB8" "ab" },          /* ÿ, Ÿ */
+	{ "\xC2\xB5" "ab", CI, "\xCE\x9C" "ab" },          /* µ, Greek capital mu */
+	{ "\xC3\x9F" "ab", CI, "\xE1\xBA\x9E" "ab" },      /* ß, capital sharp s */
+	{ "\xC7\x85" "ab", CI, "\xC7\x86" "ab" },          /* Dž title case, dž */
+	{ "\xC7\x85" "ab", CI, "\xC7\x84" "ab" },          /* DŽ */
+	{ "\xCE\xA3" "xy", CI, "\xCF\x82" "xy" },          /* Σ, final sigma */
+	{ "\xC3\xA9" "cole", CI, "\xC3\x89" "COLE" },
+};
+
+START_TEST(test_sound_cases)
+{
+	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+	for (size_t i = 0; i < sizeof(sound_cases) / sizeof(sound_cases[0]); i++) {
+		const char *re = sound_cases[i].re, *t = sound_cases[i].text;
+		pcre2_code *c = compile(re, sound_cases[i].opts);
+		int rc = pcre2_match(c, (PCRE2_SPTR)t, strlen(t), 0, 0, md, NULL);
+		ck_assert_msg(rc >= 0, "case %zu %s: PCRE2 does not match (%d)", i, re, rc);
+		struct prefilter *pf = prefilter_new();
+		ck_assert_ptr_nonnull(pf);
+		prefilter_add(pf, 0, re, strlen(re), sound_cases[i].opts);
+		prefilter_use(pf, 0);
+		prefilter_build(pf);
+		struct pf_scan *sc = pf_scan_new(pf);
+		ck_assert_ptr_nonnull(sc);
+		ck_assert_msg(pf_scan_maybe(sc, 0, t, strlen(t)), "case %zu %s: ruled out", i, re);
+		pf_scan_free(sc);
+		prefilter_free(pf);
+		pcre2_code_free(c);
+	}
+	pcre2_match_data_free(md);
 }
 END_TEST
 
@@ -591,6 +729,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_fold);
 	tcase_add_test(tc, test_fold_vs_pcre2);
+	tcase_add_test(tc, test_sound_cases);
 	tcase_add_test(tc, test_scan);
 	tcase_add_test(tc, test_sound_shipped);
 	suite_add_tcase(s, tc);
