@@ -169,8 +169,15 @@ static char *fast_classes(const char *p, size_t n, bool extended, size_t *outlen
 			k = p[i + 1] == 'c' && i + 2 < n ? 3 : 2;   /* \cX: X is literal */
 		} else if (in_class) {
 			if (c == '[' && i + 1 < n && p[i + 1] == ':') {
-				const char *end = memmem(p + i + 2, n - i - 2, ":]", 2);
-				k = end != NULL ? (size_t)(end - (p + i)) + 2 : 1;
+				/* Only a whole "[:name:]" or "[:^name:]" is one
+				 * member; otherwise, as for PCRE2, "[" is a plain
+				 * member and the next "]" ends the class. */
+				size_t e = i + 2;
+				if (e < n && p[e] == '^')
+					e++;
+				while (e < n && ((p[e] >= 'a' && p[e] <= 'z') || (p[e] >= 'A' && p[e] <= 'Z')))
+					e++;
+				k = e + 1 < n && p[e] == ':' && p[e + 1] == ']' ? e + 2 - i : 1;
 			} else {
 				in_class = c != ']';
 			}

@@ -901,6 +901,10 @@ START_TEST(test_eval_fast_classes)
 		{ "/(?x) a \\d # [/", "a5", true },             /* left as written */
 		{ "/[\\s-a]/", "-", true },                       /* falls back to the original */
 		{ "/x\\d{2}/i", "X42", true },
+		/* "[:" that is no POSIX class: the class ends at the first "]" */
+		{ "/[[:x]b:]\\sc]/", "xb:] c]", true },
+		{ "/[[:x]b:]\\sc]/", "xb:]\\sc]", false },
+		{ "/^[[:^digit:]\\s]+$/", "a \xc2\xa0", true },
 	};
 	struct facts f;
 	facts_blank(&f);
