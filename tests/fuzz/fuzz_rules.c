@@ -2,7 +2,10 @@
  * fuzz_rules: libFuzzer target for the rules language.  Feeds arbitrary
  * bytes to rules_load_buffer and, when they load, evaluates the rule set
  * on a fixed facts record (text with Danish letters, headers, two
- * attachments, flags) twice with one scratch, as a session would.
+ * attachments, flags) twice with one scratch, as a session would, and
+ * once more with the prefilter off: the verdicts must be the same (only
+ * match_errors may differ: a regex the prefilter rules out cannot hit its
+ * match limit), or the target aborts.
  *
  * Build (see the report of the rules module for the file list):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
@@ -14,13 +17,16 @@
  */
 #include "autoconfig.h"
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "diag.h"
 #include "facts.h"
 #include "rules.h"
+#include "rules_int.h"
 #include "verdict.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -35,6 +41,25 @@ static const char body[] =
 	"Vagtplan\nHej, fravær for medarbejderen Jens (medarb.nr. 1042) d. 3/11 virker ikke.\n"
 	"Jeg er logget ind som mette.k. Vil I ringe mig op?\n> tidligere: HASTER\n"
 	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!";
+
+static bool same_verdict(const struct verdict *a, const struct verdict *b)
+{
+	if (a->rules_ran != b->rules_ran || a->priority != b->priority ||
+	    a->out_of_scope != b->out_of_scope || a->autoreply_wanted != b->autoreply_wanted ||
+	    a->n_categories != b->n_categories || a->n_missing != b->n_missing ||
+	    a->n_fired != b->n_fired || a->fired_truncated != b->fired_truncated)
+		return false;
+	for (size_t i = 0; i < a->n_categories; i++)
+		if (strcmp(a->categories[i].id, b->categories[i].id) != 0)
+			return false;
+	for (size_t i = 0; i < a->n_missing; i++)
+		if (strcmp(a->missing[i].id, b->missing[i].id) != 0)
+			return false;
+	for (size_t i = 0; i < a->n_fired; i++)
+		if (strcmp(a->fired[i], b->fired[i]) != 0)
+			return false;
+	return true;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -87,8 +112,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct rules_scratch *sc = rules_scratch_new(rs);
 	if (sc != NULL) {
 		struct verdict v;
+		int rc = -1;
 		for (int i = 0; i < 2; i++) {
-			if (rules_eval(rs, sc, &f, &v) == 0) {
+			rc = rules_eval(rs, sc, &f, &v);
+			if (rc == 0) {
 				(void)verdict_priority_name(v.priority);
 				(void)verdict_has_required_missing(&v);
 			}
@@ -96,6 +123,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			f.body_len = 10;
 		}
 		rules_scratch_free(sc);
+		/* The last evaluation again, every regex run by PCRE2. */
+		struct rules_scratch *all = rules_scratch_new(rs);
+		if (all != NULL && rc == 0) {
+			rules_scratch_set_prefilter(all, false);
+			struct verdict w;
+			if (rules_eval(rs, all, &f, &w) == 0 && !same_verdict(&v, &w))
+				abort();
+		}
+		rules_scratch_free(all);
 	}
 	(void)rules_hash(rs);
 	(void)rules_describe(rs, "A");
