@@ -201,7 +201,7 @@ printf '== direct: %s; support+R = support-milter with Redis%s\n' "$CORPUS_NAME"
 	printf 'part\twhat\tunit\tno milter\tnull\tsupport\tsupport+R\tratio\tgoal\tok\n'
 	cat "$ROWS"
 } | awk -F'\t' '{ printf "%-8s %-36s %-6s %9s %9s %9s %9s %6s %-8s %s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 }'
-echo "ratio: support+R / null (throughput; through Postfix the goal is >= 1.0, direct >= 0.5)"
+echo "ratio: support+R / null (throughput; through Postfix the median of the per-run ratios, goal >= 1.0; direct >= 0.5)"
 echo "goals missed: $MISSED$([ "$FAILED" = 1 ] && echo "; a part FAILED (see the messages above)")"
 [ "${BENCH_KEEP:-0}" = 1 ] && echo "raw results and logs: $W"
 [ "${BENCH_STRICT:-0}" = 1 ] && [ "$MISSED" -gt 0 ] && FAILED=1
