@@ -2,7 +2,8 @@
  * config: support-milter.conf(5), see config.h.
  *
  * Owns: the key table (keys[] below), the file parser, defaults, range
- * and syntax checks, the dump, and the support-address predicate.  The
+ * checks, the dump, and the support-address predicate; the syntax checks
+ * of string values are in config_check.c (config_int.h).  The
  * table is the single source of truth: a key exists exactly when it has
  * a row, its default is the row's text run through the same parser as
  * the file (so a bad default cannot hide), and the docs test checks every
@@ -28,7 +29,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +36,7 @@
 
 #include "addr.h"
 #include "config.h"
+#include "config_int.h"
 #include "diag.h"
 #include "log.h"
 #include "tz.h"
@@ -43,8 +44,6 @@
 #define CONFIG_MAX_FILE (1024 * 1024)
 #define CONFIG_MAX_LINE 4096
 #define CONFIG_MAX_ADDRESSES 100
-#define CONFIG_MAX_ARGS 32
-#define SUN_PATH_MAX 107      /* sizeof(sun_path) - 1 on Linux */
 
 enum key_type { KT_STRING, KT_BOOL, KT_INT, KT_ADDRESS, KT_LOGLEVEL, KT_FACILITY,
                 KT_WINDOW, KT_DATE, KT_TZ };
@@ -73,15 +72,6 @@ struct key {
 	const char *desc;
 };
 
-static int check_socket(const char *v, char *msg, size_t msgsz);
-static int check_header_prefix(const char *v, char *msg, size_t msgsz);
-static int check_abs_path(const char *v, char *msg, size_t msgsz);
-static int check_user(const char *v, char *msg, size_t msgsz);
-static int check_redis(const char *v, char *msg, size_t msgsz);
-static int check_key_prefix(const char *v, char *msg, size_t msgsz);
-static int check_command(const char *v, char *msg, size_t msgsz);
-static int check_display_name(const char *v, char *msg, size_t msgsz);
-
 #define F(field) offsetof(struct config, field)
 #define STR(name, field, flags, check, def, desc) \
 	{ name, KT_STRING, flags, F(field), 0, 0, 0, 0, check, def, desc }
@@ -93,12 +83,12 @@ static int check_display_name(const char *v, char *msg, size_t msgsz);
 	{ name, type, 0, F(field), 0, 0, 0, 0, NULL, def, desc }
 
 static const struct key keys[] = {
-	STR("Socket", socket, 0, check_socket, CONFIG_DEFAULT_SOCKET,
+	STR("Socket", socket, 0, config_check_socket, CONFIG_DEFAULT_SOCKET,
 	    "where libmilter listens: unix:/path, local:/path, inet:PORT@HOST, inet6:PORT@HOST"),
 	LIST("SupportAddress", KT_ADDRESS, support_address, n_support_address,
 	     CONFIG_MAX_ADDRESSES, "support@timemap.dk",
 	     "an envelope recipient whose mail is analysed (+detail matches too)"),
-	STR("HeaderPrefix", header_prefix, 0, check_header_prefix, "X-Support-",
+	STR("HeaderPrefix", header_prefix, 0, config_check_header_prefix, "X-Support-",
 	    "prefix of the added headers; incoming headers with it are removed"),
 	STR("RulesDir", rules_dir, 0, NULL, SYSCONFDIR "/support-milter/rules",
 	    "directory of the *.rules files"),
@@ -131,14 +121,14 @@ static const struct key keys[] = {
 	    "PCRE2 match limit per regex test"),
 	INT("MilterTimeout", milter_timeout, KF_SECONDS, 1, 86400, "300",
 	    "seconds libmilter waits for the MTA"),
-	STR("RedisServer", redis_server, KF_EMPTY, check_redis, "",
+	STR("RedisServer", redis_server, KF_EMPTY, config_check_redis, "",
 	    "Redis for the load counters: host, host:port, [v6]:port or /socket; \"\" = none"),
 	STR("RedisPassword", redis_password, KF_EMPTY | KF_SECRET, NULL, "",
 	    "password for Redis AUTH; \"\" = none"),
 	INT("RedisDatabase", redis_database, 0, 0, 1000000, "0", "Redis database number"),
 	INT("RedisTimeout", redis_timeout, 0, 1, 10000, "20",
 	    "milliseconds a Redis call may take"),
-	STR("RedisKeyPrefix", redis_key_prefix, KF_EMPTY, check_key_prefix, "sm:",
+	STR("RedisKeyPrefix", redis_key_prefix, KF_EMPTY, config_check_key_prefix, "sm:",
 	    "prefix of every Redis key"),
 	INT("RedisQueueSize", redis_queue_size, 0, 1, 1000000, "1000",
 	    "messages waiting for the Redis thread; more are dropped and counted"),
@@ -154,7 +144,7 @@ static const struct key keys[] = {
 	    "lifetime of the per-day counters (total, category, missing item, priority)"),
 	OTHER("AutoReply", KT_BOOL, auto_reply, "no",
 	      "send auto-replies listing missing information"),
-	STR("SendmailCommand", sendmail_command, 0, check_command,
+	STR("SendmailCommand", sendmail_command, 0, config_check_command,
 	    "/usr/sbin/sendmail -i -f <> -N never --",
 	    "command that sends auto-replies (no shell; the recipient is appended)"),
 	INT("SendmailTimeout", sendmail_timeout, KF_SECONDS, 1, 3600, "60",
@@ -165,7 +155,7 @@ static const struct key keys[] = {
 	    "auto-replies waiting to be sent; more are dropped"),
 	INT("AutoReplySenders", auto_reply_senders, 0, 100, 10000000, "10000",
 	    "senders remembered in-process when Redis is unavailable"),
-	STR("AutoReplyFromName", auto_reply_from_name, KF_EMPTY, check_display_name, "",
+	STR("AutoReplyFromName", auto_reply_from_name, KF_EMPTY, config_check_display_name, "",
 	    "display name in the From of auto-replies; \"\" = the bare address"),
 	INT("AutoReplyMaxPer10Min", auto_reply_max_per_10min, 0, 0, 1000000, "30",
 	    "at most this many auto-replies in any 10 minutes (0 = no limit)"),
@@ -173,8 +163,8 @@ static const struct key keys[] = {
 	OTHER("Syslog", KT_BOOL, syslog, "yes", "log to syslog (stderr in the foreground)"),
 	OTHER("SyslogFacility", KT_FACILITY, syslog_facility, "mail",
 	      "syslog facility: mail, daemon, user, local0..local7"),
-	STR("PidFile", pid_file, KF_EMPTY, check_abs_path, "", "file for the process id; \"\" = none"),
-	STR("UserID", user_id, KF_EMPTY, check_user, "",
+	STR("PidFile", pid_file, KF_EMPTY, config_check_abs_path, "", "file for the process id; \"\" = none"),
+	STR("UserID", user_id, KF_EMPTY, config_check_user, "",
 	    "user[:group] to run as after start; \"\" = do not change"),
 };
 
@@ -188,287 +178,6 @@ static const char *const facility_names[] = {
 
 #define FIELD(cfg, k, type) ((type *)(void *)((char *)(cfg) + (k)->off))
 #define COUNT(cfg, k) ((size_t *)(void *)((char *)(cfg) + (k)->count_off))
-
-static int msgf(char *msg, size_t msgsz, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-/* Writes a message and returns rc, so checks can "return msgf(...)". */
-static int msgf(char *msg, size_t msgsz, int rc, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, msgsz, fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-/* ------------------------------------------------------------- checks */
-
-static bool is_abs_path(const char *v, size_t max)
-{
-	return v[0] == '/' && strlen(v) <= max && strpbrk(v, " \t") == NULL;
-}
-
-static bool all_chars(const char *s, size_t n, const char *extra)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && (s[i] == '\0' || strchr(extra, s[i]) == NULL))
-			return false;
-	return true;
-}
-
-/* A display name goes into a header (RFC 2047-encoded when not ASCII):
- * no control characters, and short enough for one encoded line. */
-static int check_display_name(const char *v, char *msg, size_t msgsz)
-{
-	size_t n = 0;
-	for (const unsigned char *p = (const unsigned char *)v; *p != '\0'; p++, n++)
-		if (*p < 0x20 || *p == 0x7f)
-			return msgf(msg, msgsz, -1, "control character in display name");
-	if (n > 64)
-		return msgf(msg, msgsz, -1, "display name longer than 64 bytes");
-	return 0;
-}
-
-static int check_socket(const char *v, char *msg, size_t msgsz)
-{
-	static const char *const forms =
-		"expected unix:/path, local:/path, inet:PORT@HOST, inet6:PORT@HOST or /path";
-	const char *colon = strchr(v, ':');
-	if (v[0] == '/' || strncasecmp(v, "unix:", 5) == 0 || strncasecmp(v, "local:", 6) == 0) {
-		const char *path = v[0] == '/' ? v : colon + 1;
-		if (!is_abs_path(path, SUN_PATH_MAX))
-			return msgf(msg, msgsz, -1, "bad socket path \"%s\" (absolute, at most %d "
-			            "bytes, no blanks)", path, SUN_PATH_MAX);
-		return 0;
-	}
-	bool v6 = strncasecmp(v, "inet6:", 6) == 0;
-	if (!v6 && strncasecmp(v, "inet:", 5) != 0)
-		return msgf(msg, msgsz, -1, "bad socket \"%s\" (%s)", v, forms);
-	const char *port = colon + 1, *at = strchr(port, '@');
-	size_t plen = at != NULL ? (size_t)(at - port) : strlen(port);
-	if (at == NULL && strchr(port, ':') != NULL)
-		return msgf(msg, msgsz, -1, "bad socket \"%s\": libmilter wants inet:PORT@HOST, "
-		            "e.g. inet:8891@127.0.0.1 (HOST:PORT is Postfix's client syntax)", v);
-	if (plen == 0 || plen > 32 || !all_chars(port, plen, "-_"))
-		return msgf(msg, msgsz, -1, "bad port in socket \"%s\" (%s)", v, forms);
-	bool numeric = strspn(port, "0123456789") == plen;
-	if (numeric && (plen > 5 || atoi(port) < 1 || atoi(port) > 65535))
-		return msgf(msg, msgsz, -1, "port in socket \"%s\" is out of range (1 to 65535)", v);
-	if (at == NULL)
-		return 0;       /* inet:PORT listens on every address */
-	const char *host = at + 1;
-	size_t hlen = strlen(host);
-	if (hlen > 2 && host[0] == '[' && host[hlen - 1] == ']') {
-		host++;
-		hlen -= 2;
-	}
-	if (hlen == 0 || hlen > 253 || !all_chars(host, hlen, v6 ? ".-:" : ".-"))
-		return msgf(msg, msgsz, -1, "bad host in socket \"%s\" (%s)", v, forms);
-	return 0;
-}
-
-static int check_header_prefix(const char *v, char *msg, size_t msgsz)
-{
-	size_t n = strlen(v);
-	if (n > 64)
-		return msgf(msg, msgsz, -1, "header prefix longer than 64 characters");
-	for (const char *p = v; *p != '\0'; p++)
-		if (*p <= ' ' || *p > '~' || *p == ':')
-			return msgf(msg, msgsz, -1, "bad header prefix \"%s\" (printable ASCII "
-			            "without ':' or blanks, e.g. X-Support-)", v);
-	if (n < 4)
-		return msgf(msg, msgsz, 1, "header prefix \"%s\" is short: every incoming header "
-		            "starting with it is removed", v);
-	return 0;
-}
-
-static int check_abs_path(const char *v, char *msg, size_t msgsz)
-{
-	if (*v != '\0' && !is_abs_path(v, PATH_MAX - 1))
-		return msgf(msg, msgsz, -1, "bad path \"%s\" (expected an absolute path)", v);
-	return 0;
-}
-
-static bool is_user_name(const char *s, size_t n)
-{
-	if (n > 0 && s[n - 1] == '$')
-		n--;    /* Samba machine accounts end in '$' */
-	return n >= 1 && n <= 32 && s[0] != '-' && s[0] != '.' && all_chars(s, n, "_.-");
-}
-
-static int check_user(const char *v, char *msg, size_t msgsz)
-{
-	if (*v == '\0')
-		return 0;
-	const char *colon = strchr(v, ':');
-	size_t ulen = colon != NULL ? (size_t)(colon - v) : strlen(v);
-	if (!is_user_name(v, ulen) || (colon != NULL && !is_user_name(colon + 1, strlen(colon + 1))))
-		return msgf(msg, msgsz, -1, "bad user \"%s\" (expected user or user:group)", v);
-	return 0;
-}
-
-int config_parse_redis_server(const char *s, char *host, size_t hostsz, int *port,
-                              char *err, size_t errsz)
-{
-	const char *h = s, *p = NULL;
-	size_t hlen;
-	bool v6 = false;
-	if (s == NULL || *s == '\0')
-		return msgf(err, errsz, -1, "empty Redis server");
-	if (s[0] == '/') {
-		if (!is_abs_path(s, SUN_PATH_MAX))
-			return msgf(err, errsz, -1, "bad Redis socket path \"%s\"", s);
-		if (snprintf(host, hostsz, "%s", s) >= (int)hostsz)
-			return msgf(err, errsz, -1, "Redis socket path too long");
-		*port = 0;
-		return 0;
-	}
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-		if (close == NULL || (close[1] != '\0' && close[1] != ':'))
-			return msgf(err, errsz, -1, "bad Redis server \"%s\" (expected [v6addr]:port)", s);
-		h = s + 1;
-		hlen = (size_t)(close - h);
-		p = close[1] == ':' ? close + 2 : NULL;
-		v6 = true;
-	} else {
-		const char *colon = strchr(s, ':');
-		if (colon != NULL && strchr(colon + 1, ':') != NULL)
-			return msgf(err, errsz, -1, "bad Redis server \"%s\" (put an IPv6 address "
-			            "in brackets: [::1]:6379)", s);
-		hlen = colon != NULL ? (size_t)(colon - s) : strlen(s);
-		p = colon != NULL ? colon + 1 : NULL;
-	}
-	if (hlen == 0 || hlen > 253 || !all_chars(h, hlen, v6 ? ":." : ".-"))
-		return msgf(err, errsz, -1, "bad Redis host in \"%s\"", s);
-	long portv = 6379;
-	if (p != NULL) {
-		char *end;
-		errno = 0;
-		portv = strtol(p, &end, 10);
-		if (!isdigit((unsigned char)*p) || *end != '\0' || errno != 0 ||
-		    portv < 1 || portv > 65535)
-			return msgf(err, errsz, -1, "bad Redis port in \"%s\" (1 to 65535)", s);
-	}
-	if (hlen >= hostsz)
-		return msgf(err, errsz, -1, "Redis host too long");
-	memcpy(host, h, hlen);
-	host[hlen] = '\0';
-	*port = (int)portv;
-	return 0;
-}
-
-static int check_redis(const char *v, char *msg, size_t msgsz)
-{
-	char host[256];
-	int port;
-	if (*v == '\0')
-		return 0;
-	return config_parse_redis_server(v, host, sizeof(host), &port, msg, msgsz);
-}
-
-static int check_key_prefix(const char *v, char *msg, size_t msgsz)
-{
-	if (strlen(v) > 64)
-		return msgf(msg, msgsz, -1, "Redis key prefix longer than 64 characters");
-	for (const char *p = v; *p != '\0'; p++)
-		if (*p <= ' ' || *p > '~')
-			return msgf(msg, msgsz, -1, "bad Redis key prefix \"%s\" (printable "
-			            "ASCII without blanks)", v);
-	return 0;
-}
-
-/* Splits a command at blanks (no quoting: it is never given to a shell). */
-static char **split_command(const char *v, size_t *n_out)
-{
-	char **argv = calloc(CONFIG_MAX_ARGS + 1, sizeof(*argv));
-	size_t n = 0;
-	if (argv == NULL)
-		return NULL;
-	for (const char *p = v;;) {
-		p += strspn(p, " \t");
-		if (*p == '\0')
-			break;
-		size_t len = strcspn(p, " \t");
-		if (n == CONFIG_MAX_ARGS || (argv[n] = strndup(p, len)) == NULL) {
-			*n_out = n + 1;  /* tells "too many" from "out of memory" */
-			for (size_t i = 0; i < n; i++)
-				free(argv[i]);
-			free(argv);
-			return NULL;
-		}
-		n++;
-		p += len;
-	}
-	*n_out = n;
-	return argv;
-}
-
-static void free_argv(char **argv)
-{
-	if (argv == NULL)
-		return;
-	for (char **a = argv; *a != NULL; a++)
-		free(*a);
-	free(argv);
-}
-
-static int check_command(const char *v, char *msg, size_t msgsz)
-{
-	size_t n = 0;
-	char **argv = split_command(v, &n);
-	if (argv == NULL)
-		return msgf(msg, msgsz, -1, n > CONFIG_MAX_ARGS ? "more than 32 arguments" :
-		            "out of memory");
-	int rc = 0;
-	if (argv[0][0] != '/')
-		rc = msgf(msg, msgsz, -1, "command must start with an absolute path, not \"%s\"",
-		          argv[0]);
-	free_argv(argv);
-	return rc;
-}
-
-/* A host name: dot-separated labels of letters, digits and inner '-'. */
-static bool is_domain(const char *s, size_t n)
-{
-	if (n == 0 || n > 253)
-		return false;
-	for (size_t i = 0; i < n;) {
-		size_t len = 0;
-		while (i + len < n && s[i + len] != '.')
-			len++;
-		if (len == 0 || len > 63 || s[i] == '-' || s[i + len - 1] == '-' ||
-		    !all_chars(s + i, len, "-"))
-			return false;
-		i += len + 1;
-		if (i == n)
-			return false;   /* trailing dot */
-	}
-	return true;
-}
-
-/* addr as a support address: optional <>, local@domain, no quoting. */
-static int parse_address(const char *v, char *out, size_t outsz, char *msg, size_t msgsz)
-{
-	size_t n = strlen(v);
-	if (n >= 2 && v[0] == '<' && v[n - 1] == '>') {
-		v++;
-		n -= 2;
-	}
-	const char *at = memchr(v, '@', n);
-	size_t llen = at != NULL ? (size_t)(at - v) : 0;
-	size_t dlen = at != NULL ? n - llen - 1 : 0;
-	if (at == NULL || n >= outsz || llen == 0 || llen > 64 || dlen == 0 ||
-	    !all_chars(v, llen, "!#$%&'*+-/=?^_`{|}~.") || v[0] == '.' || at[-1] == '.' ||
-	    memmem(v, llen, "..", 2) != NULL || !is_domain(at + 1, dlen))
-		return msgf(msg, msgsz, -1, "bad address \"%.*s\" (expected local@domain)",
-		            (int)n, v);
-	for (size_t i = 0; i < n; i++)
-		out[i] = (char)tolower((unsigned char)v[i]);
-	out[n] = '\0';
-	return 0;
-}
 
 /* ---------------------------------------------------------- set value */
 
@@ -512,7 +221,7 @@ static int parse_int(const struct key *k, const char *v, long *out, char *msg, s
 			end++;
 	}
 	if (!digits || *end != '\0')
-		return msgf(msg, msgsz, -1, "bad number \"%s\"%s", v,
+		return config_msgf(msg, msgsz, -1, "bad number \"%s\"%s", v,
 		            (k->flags & KF_SIZE) ? " (bytes; k and m suffixes allowed)" :
 		            (k->flags & KF_SECONDS) ? " (seconds; s, m, h and d suffixes allowed)" : "");
 	char lo[32], hi[32];
@@ -520,7 +229,7 @@ static int parse_int(const struct key *k, const char *v, long *out, char *msg, s
 	fmt_int(k, k->max, hi, sizeof(hi));
 	if (errno == ERANGE || n > LLONG_MAX / mult || n < LLONG_MIN / mult ||
 	    n * mult < k->min || n * mult > k->max)
-		return msgf(msg, msgsz, -1, "%s is out of range (%s to %s)", v, lo, hi);
+		return config_msgf(msg, msgsz, -1, "%s is out of range (%s to %s)", v, lo, hi);
 	*out = (long)(n * mult);
 	return 0;
 }
@@ -533,7 +242,7 @@ static int key_set(struct config *cfg, const struct key *k, const char *v, bool 
 	int rc = 0;
 	bool empty = strcmp(v, "\"\"") == 0;
 	if (empty && !(k->flags & KF_EMPTY))
-		return msgf(msg, msgsz, -1, "may not be empty");
+		return config_msgf(msg, msgsz, -1, "may not be empty");
 	if ((k->flags & KF_REPEAT) && first) {
 		if (k->type == KT_ADDRESS)
 			for (size_t i = 0; i < *COUNT(cfg, k); i++)
@@ -546,7 +255,7 @@ static int key_set(struct config *cfg, const struct key *k, const char *v, bool 
 	}
 	size_t *count = (k->flags & KF_REPEAT) ? COUNT(cfg, k) : NULL;
 	if (count != NULL && *count >= k->max_count)
-		return msgf(msg, msgsz, -1, "more than %zu values", k->max_count);
+		return config_msgf(msg, msgsz, -1, "more than %zu values", k->max_count);
 
 	switch (k->type) {
 	case KT_STRING:
@@ -561,7 +270,7 @@ static int key_set(struct config *cfg, const struct key *k, const char *v, bool 
 		char *copy = strdup(v);
 		if (copy == NULL) {
 			tz_free(tz);
-			return msgf(msg, msgsz, -1, "out of memory");
+			return config_msgf(msg, msgsz, -1, "out of memory");
 		}
 		free(*FIELD(cfg, k, char *));
 		*FIELD(cfg, k, char *) = copy;
@@ -574,7 +283,7 @@ static int key_set(struct config *cfg, const struct key *k, const char *v, bool 
 	case KT_BOOL: {
 		int b = parse_bool(v);
 		if (b < 0)
-			return msgf(msg, msgsz, -1, "bad boolean \"%s\" (expected yes or no)", v);
+			return config_msgf(msg, msgsz, -1, "bad boolean \"%s\" (expected yes or no)", v);
 		*FIELD(cfg, k, bool) = b == 1;
 		return 0;
 	}
@@ -584,7 +293,7 @@ static int key_set(struct config *cfg, const struct key *k, const char *v, bool 
 	case KT_FACILITY: {
 		int x = k->type == KT_LOGLEVEL ? log_level_parse(v) : log_facility_parse(v);
 		if (x < 0)
-			return msgf(msg, msgsz, -1, "unknown %s \"%s\" (expected %s)",
+			return config_msgf(msg, msgsz, -1, "unknown %s \"%s\" (expected %s)",
 			            k->type == KT_LOGLEVEL ? "log level" : "syslog facility", v,
 			            k->type == KT_LOGLEVEL ? "err, warning, info or debug" :
 			            "mail, daemon, user or local0 to local7");
@@ -604,17 +313,17 @@ static int key_set(struct config *cfg, const struct key *k, const char *v, bool 
 	case KT_ADDRESS: {
 		char addr[256];
 		char ***list = FIELD(cfg, k, char **);
-		if (parse_address(v, addr, sizeof(addr), msg, msgsz) != 0)
+		if (config_parse_address(v, addr, sizeof(addr), msg, msgsz) != 0)
 			return -1;
 		for (size_t i = 0; i < *count; i++)
 			if (strcmp((*list)[i], addr) == 0)
-				return msgf(msg, msgsz, 1, "%s is already listed", addr);
+				return config_msgf(msg, msgsz, 1, "%s is already listed", addr);
 		char **grown = realloc(*list, (*count + 1) * sizeof(**list));
 		if (grown == NULL)
-			return msgf(msg, msgsz, -1, "out of memory");
+			return config_msgf(msg, msgsz, -1, "out of memory");
 		*list = grown;
 		if ((grown[*count] = strdup(addr)) == NULL)
-			return msgf(msg, msgsz, -1, "out of memory");
+			return config_msgf(msg, msgsz, -1, "out of memory");
 		(*count)++;
 		return 0;
 	}
@@ -850,7 +559,7 @@ static void finish(struct config *cfg, struct load *ld)
 	cfg->hours.tz = cfg->tz;
 	size_t n;
 	if (cfg->sendmail_command != NULL &&
-	    (cfg->sendmail_argv = split_command(cfg->sendmail_command, &n)) == NULL) {
+	    (cfg->sendmail_argv = config_split_command(cfg->sendmail_command, &n)) == NULL) {
 		diag_error(ld->d, ld->file, 0, "out of memory");
 		ld->errors++;
 	}
@@ -906,7 +615,7 @@ void config_free(struct config *cfg)
 			free(list);
 		}
 	}
-	free_argv(cfg->sendmail_argv);
+	config_free_argv(cfg->sendmail_argv);
 	tz_free(cfg->tz);
 	free(cfg->file);
 	free(cfg);
