@@ -33,6 +33,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "encode.h"
 #include "prefilter.h"
 
 /* ------------------------------------------------------------ sets */
@@ -310,41 +311,6 @@ static void quantify(struct pset *a, unsigned min, unsigned max, struct pset *tm
 	to_req(a, tmp);
 }
 
-/* One UTF-8 character at p[0..n): its code point and length, or -1. */
-static int utf8_char(const unsigned char *p, size_t n, uint32_t *cp)
-{
-	unsigned c = p[0];
-	int len;
-	uint32_t min;
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	} else if (c >= 0xC2 && c <= 0xDF) {
-		len = 2;
-		min = 0x80;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3;
-		min = 0x800;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4;
-		min = 0x10000;
-	} else {
-		return -1;
-	}
-	if (n < (size_t)len)
-		return -1;
-	uint32_t v = c & (0x7Fu >> len);
-	for (int k = 1; k < len; k++) {
-		if ((p[k] & 0xC0) != 0x80)
-			return -1;
-		v = (v << 6) | (p[k] & 0x3Fu);
-	}
-	if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-		return -1;
-	*cp = v;
-	return len;
-}
-
 /* A literal character: EXACT {F(c)} when c's case set is known to fold
  * to F(c), else one unknown character. */
 static void char_item(struct pset *a, uint32_t cp)
@@ -471,11 +437,11 @@ static int escape_item(const char *p, size_t n, size_t *ip, struct pset *a, bool
 		} else if ((unsigned char)e < 0x80) {
 			char_item(a, (unsigned char)e);
 		} else {
-			uint32_t cp;
-			int l = utf8_char((const unsigned char *)p + i - 1, n - (i - 1), &cp);
-			if (l < 0)
+			unsigned cp;
+			size_t l = encode_utf8_char((const unsigned char *)p + i - 1, n - (i - 1), &cp);
+			if (l == 0)
 				return -1;
-			i += (size_t)l - 1;
+			i += l - 1;
 			char_item(a, cp);
 		}
 		break;
@@ -656,12 +622,12 @@ static int walk(const char *p, size_t n, struct pf_work *w, struct pset *out)
 					f->last_state = L_BLOCKED;
 				}
 				for (size_t k = start; k < stop;) {
-					uint32_t cp;
-					int l = utf8_char((const unsigned char *)p + k, stop - k, &cp);
-					if (l < 0)
+					unsigned cp;
+					size_t l = encode_utf8_char((const unsigned char *)p + k, stop - k, &cp);
+					if (l == 0)
 						return -1;
 					char_item(new_item(f, w), cp);
-					k += (size_t)l;
+					k += l;
 				}
 				i = end != NULL ? stop + 2 : n;
 				break;
@@ -743,12 +709,12 @@ static int walk(const char *p, size_t n, struct pf_work *w, struct pset *out)
 			break;
 		}
 		default: {
-			uint32_t cp;
-			int l = utf8_char((const unsigned char *)p + i, n - i, &cp);
-			if (l < 0)
+			unsigned cp;
+			size_t l = encode_utf8_char((const unsigned char *)p + i, n - i, &cp);
+			if (l == 0)
 				return -1;
 			char_item(new_item(f, w), cp);
-			i += (size_t)l;
+			i += l;
 			break;
 		}
 		}
