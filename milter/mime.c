@@ -36,6 +36,7 @@
 #include "rfc2231.h"
 
 #define OUT_MAX 4096   /* part_data is handed on in pieces of up to this */
+#define LEAF_SLICE 4096 /* encoded bytes of a binary leaf decoded between checks of "enough" */
 #define TYPE_KEEP 96   /* a container's type as kept for parent_type */
 
 #define DEFAULT_HEADER_SIZE 65536
@@ -252,10 +253,21 @@ static void leaf_sink(void *ctx, const unsigned char *s, size_t n)
  * the count, and out_put counts without handing on. */
 static void leaf_decode(struct mime_parser *p, const unsigned char *s, size_t n)
 {
-	if (p->enough && !p->leaf_text)
-		p->leaf_size += decode_skip(&p->dec, s, n);
-	else
+	if (p->leaf_text) {
 		decode_feed(&p->dec, s, n, leaf_sink, p);
+		return;
+	}
+	/* A piece can be most of a 64 KB body chunk: decoded in slices, so
+	 * that the consumer's "enough" (said from inside leaf_sink) stops the
+	 * decoding within a slice, not at the end of the piece. */
+	while (n > 0 && !p->enough) {
+		size_t k = n < LEAF_SLICE ? n : LEAF_SLICE;
+		decode_feed(&p->dec, s, k, leaf_sink, p);
+		s += k;
+		n -= k;
+	}
+	if (n > 0)
+		p->leaf_size += decode_skip(&p->dec, s, n);
 }
 
 static void eol_flush(struct mime_parser *p)

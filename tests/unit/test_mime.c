@@ -675,6 +675,46 @@ static const char enough_mail[] =
 	"--b\nContent-Type: application/pdf\nContent-Transfer-Encoding: base64\n\n"
 	"JVBERi0xLjQK\r\nJVBERi0xLjQKJVBERi0xLjQK\r\nQUI";
 
+/* A base64 leaf of about 40 KB (CRLF lines of 76, a '=' quantum end in
+ * the middle, since concatenated bodies exist) and a quoted-printable
+ * leaf of about 20 KB with escapes and soft breaks throughout. */
+static char *big_binary_mail(size_t *len)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	struct buf m;
+	buf_init(&m, 1 << 20);
+	buf_printf(&m, "Content-Type: multipart/mixed; boundary=\"b\"\n\n"
+	               "--b\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\r\n");
+	uint32_t x = 12345;
+	for (int line = 0; line < 540; line++) {
+		char l[80];
+		for (int i = 0; i < 76; i++) {
+			x = x * 1103515245u + 12345u;
+			l[i] = b64[(x >> 16) & 63];
+		}
+		if (line == 270) /* two sextets and padding: one byte, then a new quantum */
+			memcpy(l + 72, "QQ==", 4);
+		buf_append(&m, l, 76);
+		buf_append(&m, "\r\n", 2);
+	}
+	buf_printf(&m, "--b\r\nContent-Type: application/octet-stream\r\n"
+	               "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
+	for (int line = 0; line < 300; line++) {
+		for (int i = 0; i < 24; i++) {
+			x = x * 1103515245u + 12345u;
+			unsigned c = (x >> 16) & 0xff;
+			if (c >= 33 && c <= 126 && c != '=')
+				buf_printf(&m, "%c", (int)c);
+			else
+				buf_printf(&m, "=%02X", c);
+		}
+		buf_append(&m, line % 3 == 0 ? "=\r\n" : "\r\n", line % 3 == 0 ? 3 : 2);
+	}
+	buf_printf(&m, "--b--\r\n");
+	*len = m.len;
+	return buf_steal(&m);
+}
+
 /* mime_part_enough changes nothing but part_data: the same events, flags
  * and (mime_part_size) leaf sizes, for every chunking. */
 START_TEST(test_enough)
@@ -693,6 +733,12 @@ START_TEST(test_enough)
 		free(m);
 	}
 	free_list(names, n);
+	/* Binary leaves many slices long in one piece: "enough" said in
+	 * the middle of a piece switches to counting there (mime.c's
+	 * LEAF_SLICE), and the sizes stay exact. */
+	char *big = big_binary_mail(&n);
+	check_enough("big_binary_mail", big, n, &lim_default);
+	free(big);
 	/* Outside a leaf and on NULL: nothing. */
 	mime_part_enough(NULL);
 	ck_assert_uint_eq(mime_part_size(NULL), 0);
