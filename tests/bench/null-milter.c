@@ -2,7 +2,7 @@
  * null-milter: the do-nothing libmilter milter the benchmarks compare
  * support-milter with.
  *
- *   null-milter [-H] SOCKET   e.g. inet:8899@127.0.0.1 or unix:/tmp/n.sock
+ *   null-milter [-H | -L] SOCKET   e.g. inet:8899@127.0.0.1 or unix:/tmp/n.sock
  *
  * It registers every callback and answers CONTINUE to each (ACCEPT at
  * end of message), and it has no negotiate callback: libmilter then asks
@@ -17,6 +17,13 @@
  * what the MTA's header edits cost apart from the analysis.  It then sends
  * nine replies at once and sets TCP_NODELAY on its listening socket as
  * support-milter does (else each waits for a delayed ACK).
+ *
+ * -L: the floor for a milter that reads the whole message and tags it:
+ * -H, plus the protocol economy of support-milter's mlfi.c (no connect,
+ * HELO or unknown-command events, no replies to MAIL, RCPT, headers,
+ * end of headers and body chunks, only the "i" macro).  What
+ * support-milter costs beyond this is its analysis and its Redis
+ * counting.
  *
  * Runs in the foreground until SIGTERM/SIGINT/SIGHUP (libmilter's own
  * handling); exit status 0 after a clean stop, 1 when the socket cannot
@@ -34,6 +41,41 @@
 
 #include <libmilter/mfapi.h>
 
+static bool add_headers, lean;
+
+/* -L: what support-milter's mlfi.c asks for (MLFI_WANTED_PROTOCOL and
+ * ask_for_macros there). */
+#define LEAN_PROTOCOL                                                               \
+	(SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NR_MAIL |         \
+	 SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
+
+static unsigned long lean_protocol; /* negotiated; the same for every connection */
+
+static sfsistat lean_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+                               unsigned long f2, unsigned long f3, unsigned long *pf0,
+                               unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
+{
+	(void)f2;
+	(void)f3;
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST);
+	*pf1 = f1 & LEAN_PROTOCOL;
+	*pf2 = 0;
+	*pf3 = 0;
+	lean_protocol = *pf1;
+	if (*pf0 & SMFIF_SETSYMLIST) {
+		static const int stages[] = { SMFIM_CONNECT, SMFIM_HELO, SMFIM_ENVFROM, SMFIM_ENVRCPT,
+		                              SMFIM_DATA, SMFIM_EOH, SMFIM_EOM };
+		for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++)
+			(void)smfi_setsymlist(ctx, stages[i], (char *)"i");
+	}
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat lean_reply(unsigned long nr_flag)
+{
+	return lean && (lean_protocol & nr_flag) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
 static sfsistat null_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
 {
 	(void)ctx;
@@ -49,11 +91,18 @@ static sfsistat null_helo(SMFICTX *ctx, char *name)
 	return SMFIS_CONTINUE;
 }
 
-static sfsistat null_argv(SMFICTX *ctx, char **argv)
+static sfsistat null_envfrom(SMFICTX *ctx, char **argv)
 {
 	(void)ctx;
 	(void)argv;
-	return SMFIS_CONTINUE;
+	return lean_reply(SMFIP_NR_MAIL);
+}
+
+static sfsistat null_envrcpt(SMFICTX *ctx, char **argv)
+{
+	(void)ctx;
+	(void)argv;
+	return lean_reply(SMFIP_NR_RCPT);
 }
 
 static sfsistat null_header(SMFICTX *ctx, char *name, char *value)
@@ -61,7 +110,7 @@ static sfsistat null_header(SMFICTX *ctx, char *name, char *value)
 	(void)ctx;
 	(void)name;
 	(void)value;
-	return SMFIS_CONTINUE;
+	return lean_reply(SMFIP_NR_HDR);
 }
 
 static sfsistat null_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
@@ -69,7 +118,7 @@ static sfsistat null_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 	(void)ctx;
 	(void)chunk;
 	(void)len;
-	return SMFIS_CONTINUE;
+	return lean_reply(SMFIP_NR_BODY);
 }
 
 static sfsistat null_unknown(SMFICTX *ctx, const char *cmd)
@@ -85,7 +134,11 @@ static sfsistat null_event(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
-static bool add_headers;
+static sfsistat null_eoh(SMFICTX *ctx)
+{
+	(void)ctx;
+	return lean_reply(SMFIP_NR_EOH);
+}
 
 static sfsistat null_eom(SMFICTX *ctx)
 {
@@ -125,10 +178,10 @@ static struct smfiDesc null_desc = {
 	.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
 	.xxfi_connect = null_connect,
 	.xxfi_helo = null_helo,
-	.xxfi_envfrom = null_argv,
-	.xxfi_envrcpt = null_argv,
+	.xxfi_envfrom = null_envfrom,
+	.xxfi_envrcpt = null_envrcpt,
 	.xxfi_header = null_header,
-	.xxfi_eoh = null_event,
+	.xxfi_eoh = null_eoh,
 	.xxfi_body = null_body,
 	.xxfi_eom = null_eom,
 	.xxfi_abort = null_event,
@@ -139,14 +192,18 @@ static struct smfiDesc null_desc = {
 
 int main(int argc, char **argv)
 {
-	if (argc == 3 && strcmp(argv[1], "-H") == 0) {
+	if (argc == 3 && (strcmp(argv[1], "-H") == 0 || strcmp(argv[1], "-L") == 0)) {
 		add_headers = true;
+		lean = argv[1][1] == 'L';
 		argv++;
 		argc--;
 	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: null-milter [-H] SOCKET\n");
+		fprintf(stderr, "usage: null-milter [-H | -L] SOCKET\n");
 		return 64;
+	}
+	if (lean) {
+		null_desc.xxfi_negotiate = lean_negotiate;
 	}
 	if (smfi_setconn(argv[1]) != MI_SUCCESS || smfi_register(null_desc) != MI_SUCCESS ||
 	    smfi_opensocket(true) != MI_SUCCESS) {

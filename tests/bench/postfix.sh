@@ -61,7 +61,7 @@ paired_ratio() {
 }
 
 bench_postfix() {
-	local why='' pdir run mail cfg r n=$BENCH_PF_MSGS postconf cfgs="none null nullh sup supr"
+	local why='' pdir run mail cfg r n=$BENCH_PF_MSGS postconf cfgs="none null nullh lean sup supr"
 	SMTP_SOURCE=$(command -v smtp-source || echo /usr/sbin/smtp-source)
 	[ -x "${POSTFIX:-}" ] || POSTFIX=$(command -v postfix 2>/dev/null || echo /usr/sbin/postfix)
 	[ -x "$POSTFIX" ] || why="no postfix"
@@ -73,7 +73,7 @@ bench_postfix() {
 		row postfix "skipped: $why" - - - - - - - -
 		return
 	fi
-	[ -z "$REDIS_PORT" ] && cfgs="none null nullh sup"
+	[ -z "$REDIS_PORT" ] && cfgs="none null nullh lean sup"
 	echo "bench: Postfix, $BENCH_PF_RUNS x $n messages per mail and milter"
 
 	# The milters, then one smtpd listener per case (PORT_<cfg>).
@@ -85,6 +85,7 @@ bench_postfix() {
 		case $cfg in
 		null) start_bg "pf_$cfg" "$W/pf-$cfg.log" "$NULL_MILTER" "inet:${MPORT[$cfg]}@127.0.0.1" ;;
 		nullh) start_bg "pf_$cfg" "$W/pf-$cfg.log" "$NULL_MILTER" -H "inet:${MPORT[$cfg]}@127.0.0.1" ;;
+		lean) start_bg "pf_$cfg" "$W/pf-$cfg.log" "$NULL_MILTER" -L "inet:${MPORT[$cfg]}@127.0.0.1" ;;
 		sup) sm_conf "$W/pf-$cfg.conf" "inet:${MPORT[$cfg]}@127.0.0.1" ;;
 		supr) sm_conf "$W/pf-$cfg.conf" "inet:${MPORT[$cfg]}@127.0.0.1" "$REDIS_PORT" ;;
 		esac
@@ -170,16 +171,23 @@ bench_postfix() {
 			"$(paired_ratio "${res[$mail.sup]:-}" "${res[$mail.null]:-}")" \
 			"$(paired_ratio "${res[$mail.supr]:-}" "${res[$mail.null]:-}")"
 	done
-	# The same against a do-nothing milter that adds eight header fields
-	# as support-milter does: what is left of the gap to null-milter is
-	# the MTA's cost of editing the queue file.
+	# The same against two do-nothing milters that add eight header
+	# fields as support-milter does: null-milter -H asks for every event
+	# as null-milter does (what is left of the gap to null-milter is the
+	# MTA's cost of editing the queue file); null-milter -L asks for as
+	# little as support-milter (the floor: what support-milter would do
+	# if its analysis and its counting cost nothing).
 	for mail in plain html-png; do
-		# shellcheck disable=SC2086 # a list of numbers
-		med[nullh]=$(printf '%s\n' ${res[$mail.nullh]:-} | median)
-		# shellcheck disable=SC2086
-		med[supr]=$(printf '%s\n' ${res[$mail.supr]:-} | median)
+		for cfg in null nullh lean sup supr; do
+			# shellcheck disable=SC2086 # a list of numbers
+			med[$cfg]=$(printf '%s\n' ${res[$mail.$cfg]:-} | median)
+		done
 		row postfix "$mail vs null-milter adding 8 fields" msg/s - "${med[nullh]}" - "${med[supr]}" \
 			"$(paired_ratio "${res[$mail.supr]:-}" "${res[$mail.nullh]:-}")" info -
+		row postfix "$mail vs lean null-milter + 8 fields" msg/s - "${med[lean]}" "${med[sup]}" "${med[supr]}" \
+			"$(paired_ratio "${res[$mail.supr]:-}" "${res[$mail.lean]:-}")" info -
+		row postfix "$mail: lean null-milter vs null" msg/s - "${med[null]}" - - \
+			"$(paired_ratio "${res[$mail.lean]:-}" "${res[$mail.null]:-}")" info -
 	done
 	for mail in plain html-png; do
 		for cfg in null sup supr; do
