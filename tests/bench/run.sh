@@ -23,7 +23,8 @@
 #
 # Environment: top_srcdir, top_builddir, SUPPORT_MILTER, SHARED_DIR,
 # POSTFIX, REDIS_SERVER (as in make check); BENCH_RUNS (3, direct runs),
-# BENCH_PF_RUNS (5, Postfix runs: its ratios are noisier), BENCH_SECS
+# BENCH_PF_RUNS (5, Postfix runs: its ratios are noisier), BENCH_PF_BUSY
+# (20 SMTP sessions in the busy Postfix runs; 0 = none), BENCH_SECS
 # (3, per direct run), BENCH_CONNS (16), BENCH_PF_MSGS (500 per Postfix
 # run), BENCH_KEEP=1 keeps the work dir (logs, raw results),
 # BENCH_STRICT=1 makes a missed goal an error.
@@ -36,7 +37,7 @@ T_NAME=bench
 : "${top_builddir:=$top_srcdir}"
 : "${SUPPORT_MILTER:=$top_builddir/milter/support-milter}"
 : "${SHARED_DIR:=$top_srcdir/../shared}"
-: "${BENCH_RUNS:=3}" "${BENCH_PF_RUNS:=5}" "${BENCH_SECS:=3}" "${BENCH_CONNS:=16}" "${BENCH_PF_MSGS:=500}"
+: "${BENCH_RUNS:=3}" "${BENCH_PF_RUNS:=5}" "${BENCH_SECS:=3}" "${BENCH_CONNS:=16}" "${BENCH_PF_MSGS:=500}" "${BENCH_PF_BUSY:=20}"
 : "${BENCH_PARTS:=direct memory postfix offline}"
 [ "${BENCH_KEEP:-0}" = 1 ] && ITEST_KEEP=1
 NULL_MILTER=$top_builddir/tests/bench/null-milter
