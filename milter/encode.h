@@ -55,4 +55,10 @@ int encode_header_tokens(struct buf *out, const char *name, const char *const *t
  * p (at most n) are not one; *cp receives the code point. */
 size_t encode_utf8_char(const unsigned char *p, size_t n, unsigned *cp);
 
+/* The inverse: writes code point cp as UTF-8 to out (room for 4 bytes)
+ * and returns its length (1..4).  cp must be a Unicode scalar value (at
+ * most 0x10FFFF, not a surrogate): callers map anything else to U+FFFD
+ * first. */
+size_t encode_utf8_put(unsigned cp, char *out);
+
 #endif

@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "encode.h"
 #include "html.h"
 
 #define TAG_NAME_MAX 32
@@ -290,30 +291,6 @@ static bool lookup_entity(const char *name, size_t n, bool need_legacy, uint32_t
 	return false;
 }
 
-static size_t utf8_encode(uint32_t cp, char *o)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xC0 | (cp >> 6));
-		o[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xE0 | (cp >> 12));
-		o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		o[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	o[0] = (char)(0xF0 | (cp >> 18));
-	o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-	o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-	o[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
-}
-
 static void emit_cp(struct html_reducer *h, uint32_t cp)
 {
 	switch (cp) {
@@ -333,7 +310,7 @@ static void emit_cp(struct html_reducer *h, uint32_t cp)
 	    (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)
 		cp = 0xFFFD;
 	char u[4];
-	emit_text(h, u, utf8_encode(cp, u));
+	emit_text(h, u, encode_utf8_put(cp, u));
 }
 
 static uint32_t numeric_value(const char *s, size_t n, bool *ok)

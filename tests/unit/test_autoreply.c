@@ -929,6 +929,24 @@ START_TEST(qp_limit)
 }
 END_TEST
 
+/* encode_utf8_put is encode_utf8_char's inverse for every scalar value,
+ * and writes the shortest form (which encode_utf8_char insists on). */
+START_TEST(utf8_put_round_trip)
+{
+	for (unsigned cp = 0; cp <= 0x10ffff; cp++) {
+		if (cp >= 0xd800 && cp <= 0xdfff)
+			continue;
+		char o[4];
+		size_t len = encode_utf8_put(cp, o);
+		size_t want = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+		unsigned back = ~0u;
+		ck_assert_msg(len == want && encode_utf8_char((const unsigned char *)o, len, &back) == len &&
+		                      back == cp,
+		              "U+%04X: length %zu, read back U+%04X", cp, len, back);
+	}
+}
+END_TEST
+
 START_TEST(sanitize_utf8)
 {
 	char out[64];
@@ -1170,6 +1188,7 @@ static Suite *make_suite(void)
 	tcase_add_loop_test(enc, qp_table, 0, NELEM(qp));
 	tcase_add_test(enc, qp_round_trip);
 	tcase_add_test(enc, qp_limit);
+	tcase_add_test(enc, utf8_put_round_trip);
 	tcase_add_test(enc, sanitize_utf8);
 	suite_add_tcase(s, enc);
 

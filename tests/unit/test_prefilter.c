@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "diag.h"
+#include "encode.h"
 #include "prefilter.h"
 #include "rules_int.h"
 
@@ -258,30 +259,6 @@ static bool matches(pcre2_code *c, const char *s, size_t n)
 	return rc >= 0;
 }
 
-static size_t put_utf8(char *o, uint32_t cp)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xC0 | (cp >> 6));
-		o[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xE0 | (cp >> 12));
-		o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		o[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	o[0] = (char)(0xF0 | (cp >> 18));
-	o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-	o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-	o[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
-}
-
 /* The spec's examples, then the whole claim: for every character a literal
  * may hold, every code point PCRE2 matches it against caselessly folds to
  * the same bytes as the literal character. */
@@ -327,7 +304,7 @@ START_TEST(test_fold_vs_pcre2)
 	for (uint32_t cp = 0; cp < 0x110000u; cp++) {
 		if (cp >= 0xD800 && cp <= 0xDFFF)
 			continue;
-		size_t l = put_utf8(all + n, cp);
+		size_t l = encode_utf8_put(cp, all + n);
 		for (size_t k = 0; k < l; k++)
 			cpat[n + k] = cp;
 		n += l;
