@@ -36,6 +36,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "encode.h"
 #include "facts.h"
 #include "prefilter.h"
 #include "rules_int.h"
@@ -78,34 +79,13 @@ bool rules_utf8_valid(const char *str, size_t n)
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0;
 	while (i < n) {
-		unsigned c = s[i];
-		if (c < 0x80) {
+		if (s[i] < 0x80) { /* most of any text: no call per byte */
 			i++;
 			continue;
 		}
-		size_t len;
-		unsigned min;
-		if (c >= 0xC2 && c <= 0xDF) {
-			len = 2;
-			min = 0x80;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			len = 3;
-			min = 0x800;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			len = 4;
-			min = 0x10000;
-		} else {
-			return false;
-		}
-		if (n - i < len)
-			return false;
-		unsigned cp = c & (0x7Fu >> len);
-		for (size_t k = 1; k < len; k++) {
-			if ((s[i + k] & 0xC0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + k] & 0x3Fu);
-		}
-		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		unsigned cp;
+		size_t len = encode_utf8_char(s + i, n - i, &cp);
+		if (len == 0)
 			return false;
 		i += len;
 	}

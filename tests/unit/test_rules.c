@@ -1200,6 +1200,50 @@ START_TEST(test_scratch_reuse)
 }
 END_TEST
 
+/* Texts are matched with PCRE2_NO_UTF_CHECK after rules_utf8_valid, so
+ * it must reject exactly what PCRE2's own check rejects: every string of
+ * one and two bytes, and the strings of three and four bytes made of the
+ * bytes at the edges of UTF-8's ranges (overlongs, surrogates, above
+ * U+10FFFF, truncations, stray continuation bytes). */
+START_TEST(test_utf8_valid_as_pcre2)
+{
+	static const unsigned char edge[] = { 0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf,
+	                                      0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xed, 0xee, 0xef,
+	                                      0xf0, 0xf1, 0xf4, 0xf5, 0xff };
+	const size_t ne = sizeof(edge);
+	int err;
+	PCRE2_SIZE at;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR) "", 0, PCRE2_UTF, &err, &at, NULL);
+	ck_assert_ptr_nonnull(re);
+	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+	ck_assert_ptr_nonnull(md);
+	unsigned char s[4];
+	size_t checked = 0;
+	for (size_t len = 1; len <= 4; len++) {
+		size_t total = 1;
+		for (size_t k = 0; k < len; k++)
+			total *= len <= 2 ? 256 : ne;
+		for (size_t v = 0; v < total; v++) {
+			size_t x = v;
+			for (size_t k = 0; k < len; k++) {
+				size_t base = len <= 2 ? 256 : ne;
+				s[k] = len <= 2 ? (unsigned char)(x % base) : edge[x % base];
+				x /= base;
+			}
+			int rc = pcre2_match(re, s, len, 0, 0, md, NULL);
+			bool pcre_ok = !(rc <= PCRE2_ERROR_UTF8_ERR1 && rc >= PCRE2_ERROR_UTF8_ERR21);
+			ck_assert_msg(rules_utf8_valid((const char *)s, len) == pcre_ok,
+			              "%zu bytes %02x %02x %02x %02x: PCRE2 %d", len, s[0],
+			              len > 1 ? s[1] : 0, len > 2 ? s[2] : 0, len > 3 ? s[3] : 0, rc);
+			checked++;
+		}
+	}
+	ck_assert_uint_gt(checked, 65536);
+	pcre2_match_data_free(md);
+	pcre2_code_free(re);
+}
+END_TEST
+
 /* The prefilter only stands in for PCRE2 saying "no match": verdicts with
  * and without it are the same, over the shipped rules and texts of every
  * kind, and invalid UTF-8 still counts its errors when no literal of the
@@ -1342,6 +1386,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_eval_invalid_utf8);
 	tcase_add_test(tc, test_eval_lazy_and_shared);
 	tcase_add_test(tc, test_scratch_reuse);
+	tcase_add_test(tc, test_utf8_valid_as_pcre2);
 	tcase_add_test(tc, test_eval_prefilter_same);
 	tcase_add_test(tc, test_verdict_helpers);
 	suite_add_tcase(s, tc);
