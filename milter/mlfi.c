@@ -5,7 +5,7 @@
  * (connect, HELO, unknown commands) and not to wait for our reply where
  * we always continue (MAIL, RCPT, each header, end of headers, body
  * chunks), and to send only the one macro we read (the queue id) with
- * each event (see ask_for_macros).  Mail with no support recipient is
+ * each event (mlfi_protocol.h).  Mail with no support recipient is
  * accepted at DATA, so the MTA sends neither its headers nor its body.
  * When an MTA does not offer a no-reply option we fall back to replying
  * CONTINUE.  SMFIP_SKIP is not
@@ -50,6 +50,7 @@
 #include "hdr.h"
 #include "log.h"
 #include "mlfi.h"
+#include "mlfi_protocol.h"
 #include "session.h"
 #include "snapshot.h"
 
@@ -57,11 +58,6 @@ struct mlfi_conn {
 	unsigned long protocol;   /* negotiated SMFIP_* */
 	struct session *session;
 };
-
-/* What we would like the MTA to do for us; masked by what it offers. */
-#define MLFI_WANTED_PROTOCOL                                                        \
-	(SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NR_MAIL |         \
-	 SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
 
 /* ------------------------------------------------------------- the gate */
 
@@ -148,19 +144,6 @@ static void take_qid(SMFICTX *ctx, struct session *s)
 		session_set_qid(s, qid);
 }
 
-/* The only macro we read is the queue id ("i"): asking for just that
- * spares the MTA formatting, and us parsing, the dozen it sends by
- * default before every event (Postfix sends a stage's macros even for
- * events we opted out of).  A stage that is refused keeps the MTA's
- * default list, which is harmless. */
-static void ask_for_macros(SMFICTX *ctx)
-{
-	static const int stages[] = { SMFIM_CONNECT, SMFIM_HELO, SMFIM_ENVFROM, SMFIM_ENVRCPT,
-	                              SMFIM_DATA, SMFIM_EOH, SMFIM_EOM };
-	for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++)
-		(void)smfi_setsymlist(ctx, stages[i], (char *)"i");
-}
-
 static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
                                unsigned long f2, unsigned long f3, unsigned long *pf0,
                                unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
@@ -168,14 +151,14 @@ static sfsistat mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	(void)f2;
 	(void)f3;
 	struct mlfi_conn *c = conn_of(ctx);
-	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST);
+	*pf0 = f0 & MLFI_WANTED_ACTIONS;
 	*pf1 = f1 & MLFI_WANTED_PROTOCOL;
 	*pf2 = 0;
 	*pf3 = 0;
 	if (c != NULL)
 		c->protocol = *pf1;
 	if (*pf0 & SMFIF_SETSYMLIST)
-		ask_for_macros(ctx);
+		mlfi_ask_for_macros(ctx);
 	return SMFIS_CONTINUE;
 }
 

@@ -1,5 +1,6 @@
 /*
- * mlfi: the libmilter glue — the only file that includes libmilter.
+ * mlfi: the libmilter glue — with mlfi_protocol.h, the only code that
+ * includes libmilter.
  * It turns milter callbacks into session calls and the session's results
  * into smfi_chgheader / smfi_addheader, and never returns anything but
  * CONTINUE, NOREPLY or ACCEPT: the milter is transparent, and an internal

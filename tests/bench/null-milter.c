@@ -19,9 +19,9 @@
  * support-milter does (else each waits for a delayed ACK).
  *
  * -L: the floor for a milter that reads the whole message and tags it:
- * -H, plus the protocol economy of support-milter's mlfi.c (no connect,
- * HELO or unknown-command events, no replies to MAIL, RCPT, headers,
- * end of headers and body chunks, only the "i" macro).  What
+ * -H, plus support-milter's protocol economy (mlfi_protocol.h: no
+ * connect, HELO or unknown-command events, no replies to MAIL, RCPT,
+ * headers, end of headers and body chunks, only the "i" macro).  What
  * support-milter costs beyond this is its analysis and its Redis
  * counting.
  *
@@ -41,33 +41,26 @@
 
 #include <libmilter/mfapi.h>
 
-static bool add_headers, lean;
+#include "mlfi_protocol.h"
 
-/* -L: what support-milter's mlfi.c asks for (MLFI_WANTED_PROTOCOL and
- * ask_for_macros there). */
-#define LEAN_PROTOCOL                                                               \
-	(SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NR_MAIL |         \
-	 SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
+static bool add_headers, lean;
 
 static unsigned long lean_protocol; /* negotiated; the same for every connection */
 
+/* -L: what support-milter asks for (mlfi_protocol.h, mlfi_negotiate). */
 static sfsistat lean_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
                                unsigned long f2, unsigned long f3, unsigned long *pf0,
                                unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
 	(void)f2;
 	(void)f3;
-	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST);
-	*pf1 = f1 & LEAN_PROTOCOL;
+	*pf0 = f0 & MLFI_WANTED_ACTIONS;
+	*pf1 = f1 & MLFI_WANTED_PROTOCOL;
 	*pf2 = 0;
 	*pf3 = 0;
 	lean_protocol = *pf1;
-	if (*pf0 & SMFIF_SETSYMLIST) {
-		static const int stages[] = { SMFIM_CONNECT, SMFIM_HELO, SMFIM_ENVFROM, SMFIM_ENVRCPT,
-		                              SMFIM_DATA, SMFIM_EOH, SMFIM_EOM };
-		for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++)
-			(void)smfi_setsymlist(ctx, stages[i], (char *)"i");
-	}
+	if (*pf0 & SMFIF_SETSYMLIST)
+		mlfi_ask_for_macros(ctx);
 	return SMFIS_CONTINUE;
 }
 
