@@ -127,8 +127,6 @@ static int do_dump_config(void)
 
 /* ---------------------------------------------------------------- milter */
 
-/* The counters module does not know struct config: its options are mapped
- * here.  The strings stay valid while cfg lives; ctr_* copy them. */
 /* Starts, reconfigures or stops the auto-reply sender to match AutoReply. */
 static void apply_autoreply(const struct snapshot *s)
 {

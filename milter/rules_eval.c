@@ -50,6 +50,9 @@ struct frame {
 	uint32_t pc;
 };
 
+/* The prefiltered texts (re_match's text), or PF_NONE. */
+enum { PF_SUBJECT = 0, PF_BODY, PF_OWN, PF_TEXTS, PF_NONE = -1 };
+
 struct rules_scratch {
 	const struct ruleset *rs;
 	uint8_t *res;            /* per node: 0 unknown, 1 false, 2 true */
@@ -67,12 +70,11 @@ struct rules_scratch {
 	const char *match_error_rule;
 	/* Which literals subject, body and own contain (NULL on OOM: no
 	 * prefilter), scanned on first need in each message. */
-	struct pf_scan *pf[3];
+	struct pf_scan *pf[PF_TEXTS];
 	bool pf_off;             /* tests: run every regex */
 	unsigned pf_skips;
 };
 
-enum { PF_SUBJECT = 0, PF_BODY, PF_OWN, PF_NONE = -1 };
 
 bool rules_utf8_valid(const char *str, size_t n)
 {
@@ -101,7 +103,7 @@ static void scratch_destroy(struct rules_scratch *sc)
 	pcre2_match_context_free(sc->mctx);
 	pcre2_jit_stack_free(sc->jit);
 	buf_free(&sc->all);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < PF_TEXTS; i++)
 		pf_scan_free(sc->pf[i]);
 	free(sc);
 }
@@ -120,7 +122,7 @@ static struct rules_scratch *scratch_create(const struct ruleset *rs)
 	sc->md = pcre2_match_data_create(1, NULL);
 	sc->mctx = pcre2_match_context_create(NULL);
 	buf_init(&sc->all, RULES_MAX_ALL);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < PF_TEXTS; i++)
 		sc->pf[i] = pf_scan_new(rs->pf);
 	if (sc->res == NULL || sc->frames == NULL || sc->stack == NULL ||
 	    sc->md == NULL || sc->mctx == NULL) {
@@ -479,7 +481,7 @@ int rules_eval(const struct ruleset *rs, struct rules_scratch *sc,
 	sc->match_error_rule = NULL;
 	sc->f = f;
 	sc->pf_skips = 0;
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < PF_TEXTS; i++) {
 		pf_scan_reset(sc->pf[i]);
 		pf_scan_trim(sc->pf[i]);
 	}

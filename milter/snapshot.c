@@ -160,6 +160,8 @@ void snapshot_autoreply_options(const struct snapshot *s, struct autoreply_optio
 	o->redis_key_prefix = cfg->redis_key_prefix;
 }
 
+/* The counters module does not know struct config.  The strings stay
+ * valid while the snapshot lives; ctr_* copy them. */
 void snapshot_counter_options(const struct snapshot *s, struct ctr_options *o)
 {
 	const struct config *cfg = s->cfg;
