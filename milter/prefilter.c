@@ -369,7 +369,7 @@ static void scan(struct pf_scan *sc, const char *s, size_t n)
 	const unsigned char *t = (const unsigned char *)sc->fold;
 	memset(sc->found, 0, pf->n_lits);
 	for (size_t i = 0; i + 1 < m; i++) {
-		uint16_t key = (uint16_t)((t[i] << 8) | t[i + 1]);
+		uint16_t key = pair_of(sc->fold + i);
 		if ((pf->bitmap[key >> 6] & (1ull << (key & 63))) == 0)
 			continue;
 		const struct pair_slot *run = pair_run(pf, key);

@@ -159,7 +159,7 @@ static bool req_better(const struct pset *a, const struct pset *b)
 
 /* ------------------------------------------------------------ extraction */
 
-enum { L_NONE = 0, L_ATOM, L_QUANT, L_BLOCKED };
+enum { L_NONE = 0, L_ATOM, L_QUANT };
 
 struct frame {
 	struct pset alt;    /* the branches before this one, united */
@@ -315,26 +315,27 @@ static void quantify(struct pset *a, unsigned min, unsigned max, struct pset *tm
  * to F(c), else one unknown character. */
 static void char_item(struct pset *a, uint32_t cp)
 {
-	char s[2];
-	size_t len;
-	if (cp < 0x80) {
-		s[0] = (char)(cp >= 'A' && cp <= 'Z' ? cp + 0x20 : cp);
-		len = 1;
-	} else if ((cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) ||
-	           (cp >= 0xE0 && cp <= 0xFE && cp != 0xF7)) {
-		if (cp <= 0xDE)
-			cp += 0x20;
-		s[0] = (char)0xC3;
-		s[1] = (char)(0x80 | (cp & 0x3F));
-		len = 2;
-	} else {
+	if (!(cp < 0x80 || (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) ||
+	      (cp >= 0xE0 && cp <= 0xFE && cp != 0xF7))) {
 		set_any(a);
 		return;
 	}
+	if ((cp >= 'A' && cp <= 'Z') || (cp >= 0xC0 && cp <= 0xDE))
+		cp += 0x20;
 	a->kind = K_EXACT;
 	a->n = 1;
-	a->len[0] = (uint8_t)len;
-	memcpy(a->s[0], s, len);
+	a->len[0] = (uint8_t)encode_utf8_put(cp, a->s[0]);
+}
+
+/* The UTF-8 character at p (at most n bytes) as the item *a; its length,
+ * or 0 when the bytes are not UTF-8. */
+static size_t utf8_item(const char *p, size_t n, struct pset *a)
+{
+	unsigned cp;
+	size_t l = encode_utf8_char((const unsigned char *)p, n, &cp);
+	if (l != 0)
+		char_item(a, cp);
+	return l;
 }
 
 static int hexval(char c)
@@ -359,7 +360,7 @@ static bool is_alnum(char c)
 }
 
 /* An escape outside a class at p[i] == '\\'; sets *i past it.  Returns 0
- * with the item in *a (or *kind_none for \E: no item), -1 to give up. */
+ * with the item in *a (or *no_item for \E: no item), -1 to give up. */
 static int escape_item(const char *p, size_t n, size_t *ip, struct pset *a, bool *no_item)
 {
 	size_t i = *ip;
@@ -434,15 +435,11 @@ static int escape_item(const char *p, size_t n, size_t *ip, struct pset *a, bool
 			set_any(a);
 		} else if (is_alnum(e)) {
 			return -1;   /* \c \g \k \o and anything else */
-		} else if ((unsigned char)e < 0x80) {
-			char_item(a, (unsigned char)e);
 		} else {
-			unsigned cp;
-			size_t l = encode_utf8_char((const unsigned char *)p + i - 1, n - (i - 1), &cp);
+			size_t l = utf8_item(p + i - 1, n - (i - 1), a);
 			if (l == 0)
 				return -1;
 			i += l - 1;
-			char_item(a, cp);
 		}
 		break;
 	}
@@ -617,16 +614,12 @@ static int walk(const char *p, size_t n, struct pf_work *w, struct pset *out)
 				size_t start = i + 2;
 				const char *end = memmem(p + start, n - start, "\\E", 2);
 				size_t stop = end != NULL ? (size_t)(end - p) : n;
-				if (stop == start) {
-					commit(f, w);
-					f->last_state = L_BLOCKED;
-				}
+				if (stop == start)
+					commit(f, w); /* a quantifier after "\Q\E" has no item */
 				for (size_t k = start; k < stop;) {
-					unsigned cp;
-					size_t l = encode_utf8_char((const unsigned char *)p + k, stop - k, &cp);
+					size_t l = utf8_item(p + k, stop - k, new_item(f, w));
 					if (l == 0)
 						return -1;
-					char_item(new_item(f, w), cp);
 					k += l;
 				}
 				i = end != NULL ? stop + 2 : n;
@@ -635,8 +628,7 @@ static int walk(const char *p, size_t n, struct pf_work *w, struct pset *out)
 			if (escape_item(p, n, &i, &w->atom, &none) < 0)
 				return -1;
 			if (none) {
-				commit(f, w);
-				f->last_state = L_BLOCKED;
+				commit(f, w); /* a lone \E: a quantifier after it has no item */
 			} else {
 				set_copy(new_item(f, w), &w->atom);
 			}
@@ -647,8 +639,7 @@ static int walk(const char *p, size_t n, struct pf_work *w, struct pset *out)
 			if (g == G_FAIL)
 				return -1;
 			if (g == G_COMMENT || g == G_OPTIONS) {
-				commit(f, w);
-				f->last_state = L_BLOCKED;
+				commit(f, w); /* a quantifier after it has no item */
 				break;
 			}
 			if (depth >= PF_MAX_DEPTH)
@@ -709,11 +700,9 @@ static int walk(const char *p, size_t n, struct pf_work *w, struct pset *out)
 			break;
 		}
 		default: {
-			unsigned cp;
-			size_t l = encode_utf8_char((const unsigned char *)p + i, n - i, &cp);
+			size_t l = utf8_item(p + i, n - i, new_item(f, w));
 			if (l == 0)
 				return -1;
-			char_item(new_item(f, w), cp);
 			i += l;
 			break;
 		}

@@ -23,6 +23,7 @@
 #include <pcre2.h>
 
 #include "prefilter.h"
+#include "rules_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -37,29 +38,17 @@ static const char *const fixed[] = {
 	"x",
 };
 
-static bool valid_utf8(const char *s, size_t n)
-{
-	int ec = 0;
-	PCRE2_SIZE off;
-	/* pcre2_compile with PCRE2_LITERAL checks the UTF-8 of the text. */
-	pcre2_code *c = pcre2_compile((PCRE2_SPTR)s, n, PCRE2_UTF | PCRE2_LITERAL, &ec, &off, NULL);
-	pcre2_code_free(c);
-	return c != NULL;
-}
-
 static void check_text(pcre2_code *re, pcre2_match_data *md, pcre2_match_context *mc,
                        struct pf_scan *sc, const struct pf_lits *l, bool has_k,
                        const char *t, size_t n)
 {
-	if (!valid_utf8(t, n))
-		return;
+	if (!rules_utf8_valid(t, n))
+		return;   /* the rules check texts this way before matching */
 	pf_scan_reset(sc);
 	bool maybe = pf_scan_maybe(sc, 0, t, n);
 	int rc = pcre2_match(re, (PCRE2_SPTR)t, n, 0, PCRE2_NO_UTF_CHECK, md, mc);
-	if (rc < 0 && rc != PCRE2_ERROR_NOMATCH)
-		return;   /* match limit and the like */
 	if (rc < 0)
-		return;
+		return;   /* no match, or the match limit and the like */
 	if (!maybe)
 		abort();
 	if (has_k)

@@ -669,7 +669,8 @@ START_TEST(test_sound_shipped)
 	ck_assert_uint_ge(prefilter_n_filtered(rs->pf), 40);
 	struct texts t = { 0 };
 	corpus(&t);
-	ck_assert_uint_ge(t.n, 7);
+	/* More than the samples: the golden mails were read too. */
+	ck_assert_uint_gt(t.n, sizeof(samples) / sizeof(samples[0]));
 	struct pf_scan *sc = pf_scan_new(rs->pf);
 	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
 	unsigned long pairs = 0, matched = 0, rejected = 0;
