@@ -84,15 +84,14 @@ struct prefilter {
 	size_t n_re, cap_re;
 	struct pf_work *work;      /* the extraction's stack, reused */
 	/* built */
+	bool built;                /* prefilter_build ran: no more prefilter_add */
 	struct lit *lits;          /* sorted by bytes, unique */
-	uint16_t *pair;            /* first two bytes of each */
 	size_t n_lits;
 	uint64_t bitmap[65536 / 64];
 	struct pair_slot *slots;   /* pair -> its run of literals, open addressing */
 	size_t slot_mask;
-	uint32_t *off, *cnt;       /* per regex: ids[off .. off + cnt) */
+	uint32_t *off;             /* regex i's literals: ids[off[i] .. off[i + 1]) */
 	uint32_t *ids;
-	size_t n_ids;
 	size_t n_filtered;
 };
 
@@ -119,17 +118,15 @@ void prefilter_free(struct prefilter *pf)
 		return;
 	drop_cand(pf);
 	free(pf->lits);
-	free(pf->pair);
 	free(pf->slots);
 	free(pf->off);
-	free(pf->cnt);
 	free(pf->ids);
 	free(pf);
 }
 
 void prefilter_add(struct prefilter *pf, uint32_t re, const char *p, size_t n, uint32_t opts)
 {
-	if (pf == NULL || pf->lits != NULL || re >= UINT32_MAX / 2)
+	if (pf == NULL || pf->built || re >= UINT32_MAX / 2)
 		return;
 	if (re >= pf->cap_re) {
 		size_t cap = pf->cap_re ? pf->cap_re * 2 : 64;
@@ -189,28 +186,29 @@ static uint16_t pair_of(const char *s)
 	return (uint16_t)(((unsigned char)s[0] << 8) | (unsigned char)s[1]);
 }
 
+/* Out of memory while building: every regex stays unfiltered. */
+static void build_failed(struct prefilter *pf)
+{
+	free(pf->off);
+	pf->off = NULL;
+	drop_cand(pf);
+	pf->n_re = 0;
+}
+
 void prefilter_build(struct prefilter *pf)
 {
-	if (pf == NULL || pf->lits != NULL)
+	if (pf == NULL || pf->built)
 		return;
+	pf->built = true;
 	size_t total = 0;
 	for (size_t i = 0; i < pf->n_re; i++)
 		if (pf->cand[i] != NULL && pf->used[i])
 			total += pf->cand[i]->n;
 	pf->off = calloc(pf->n_re + 1, sizeof(*pf->off));
-	pf->cnt = calloc(pf->n_re + 1, sizeof(*pf->cnt));
 	pf->lits = calloc(total + 1, sizeof(*pf->lits));
 	pf->ids = calloc(total + 1, sizeof(*pf->ids));
-	pf->pair = calloc(total + 1, sizeof(*pf->pair));
-	if (pf->off == NULL || pf->cnt == NULL || pf->lits == NULL || pf->ids == NULL ||
-	    pf->pair == NULL) {
-		/* Unfiltered: n_filtered stays 0 and every cnt (if any) 0. */
-		free(pf->cnt);
-		pf->cnt = NULL;
-		drop_cand(pf);
-		if (pf->lits == NULL)
-			pf->lits = calloc(1, sizeof(*pf->lits));
-		pf->n_re = 0;
+	if (pf->off == NULL || pf->lits == NULL || pf->ids == NULL) {
+		build_failed(pf);
 		return;
 	}
 	size_t k = 0;
@@ -231,48 +229,47 @@ void prefilter_build(struct prefilter *pf)
 			pf->lits[u++] = pf->lits[i];
 	pf->n_lits = u;
 	for (size_t i = 0; i < u; i++) {
-		pf->pair[i] = pair_of(pf->lits[i].s);
-		pf->bitmap[pf->pair[i] >> 6] |= 1ull << (pf->pair[i] & 63);
+		uint16_t key = pair_of(pf->lits[i].s);
+		pf->bitmap[key >> 6] |= 1ull << (key & 63);
 	}
 	size_t nslots = 16;
 	while (nslots < 2 * u)
 		nslots *= 2;
 	pf->slots = calloc(nslots, sizeof(*pf->slots));
 	if (pf->slots == NULL) {
-		free(pf->cnt);
-		pf->cnt = NULL;
-		drop_cand(pf);
-		pf->n_re = 0;
+		build_failed(pf);
 		return;
 	}
 	pf->slot_mask = nslots - 1;
 	for (size_t i = 0; i < u;) {
+		uint16_t key = pair_of(pf->lits[i].s);
 		size_t j = i;
-		while (j < u && pf->pair[j] == pf->pair[i])
+		while (j < u && pair_of(pf->lits[j].s) == key)
 			j++;
-		size_t h = slot_hash(pf->pair[i]) & pf->slot_mask;
+		size_t h = slot_hash(key) & pf->slot_mask;
 		while (pf->slots[h].count != 0)
 			h = (h + 1) & pf->slot_mask;
-		pf->slots[h].pair = pf->pair[i];
+		pf->slots[h].pair = key;
 		pf->slots[h].start = (uint32_t)i;
 		pf->slots[h].count = (uint32_t)(j - i);
 		i = j;
 	}
+	size_t n_ids = 0;
 	for (size_t i = 0; i < pf->n_re; i++) {
 		const struct pf_lits *l = pf->cand[i];
+		pf->off[i] = (uint32_t)n_ids;
 		if (l == NULL || !pf->used[i])
 			continue;
-		pf->off[i] = (uint32_t)pf->n_ids;
 		for (unsigned j = 0; j < l->n; j++) {
 			struct lit key;
 			key.len = l->len[j];
 			memcpy(key.s, l->s[j], l->len[j]);
 			const struct lit *hit = bsearch(&key, pf->lits, u, sizeof(*pf->lits), lit_cmp);
-			pf->ids[pf->n_ids++] = (uint32_t)(hit - pf->lits);
+			pf->ids[n_ids++] = (uint32_t)(hit - pf->lits);
 		}
-		pf->cnt[i] = l->n;
 		pf->n_filtered++;
 	}
+	pf->off[pf->n_re] = (uint32_t)n_ids;
 	drop_cand(pf);
 }
 
@@ -288,7 +285,7 @@ size_t prefilter_n_filtered(const struct prefilter *pf)
 
 bool prefilter_filtered(const struct prefilter *pf, uint32_t re)
 {
-	return pf != NULL && pf->cnt != NULL && re < pf->n_re && pf->cnt[re] > 0;
+	return pf != NULL && pf->off != NULL && re < pf->n_re && pf->off[re + 1] > pf->off[re];
 }
 
 /* ------------------------------------------------------------ scan */
@@ -396,9 +393,8 @@ bool pf_scan_maybe(struct pf_scan *sc, uint32_t re, const char *s, size_t n)
 		scan(sc, s, n);
 	if (sc->state != S_SCANNED)
 		return true;
-	const uint32_t *id = pf->ids + pf->off[re];
-	for (uint32_t k = 0; k < pf->cnt[re]; k++)
-		if (sc->found[id[k]])
+	for (uint32_t k = pf->off[re]; k < pf->off[re + 1]; k++)
+		if (sc->found[pf->ids[k]])
 			return true;
 	return false;
 }
