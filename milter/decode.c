@@ -392,17 +392,6 @@ static size_t b64_skip(struct decoder *d, const unsigned char *p, size_t n)
 
 /* ------------------------------------------------------ quoted-printable */
 
-static int hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 static void qp_flush_ws(struct decoder *d, struct emit *e)
 {
 	emit_bytes(e, d->ws, d->nws);
@@ -458,7 +447,7 @@ static void qp_byte(struct decoder *d, unsigned char c, struct emit *e)
 		}
 		/* pend[0] == '=' */
 		if (d->npend == 1) {
-			if (hex_value(c) >= 0 && d->nws == 0) {
+			if (decode_hex_digit(c) >= 0 && d->nws == 0) {
 				d->pend[1] = c;
 				d->npend = 2;
 				return;
@@ -505,7 +494,7 @@ static void qp_byte(struct decoder *d, unsigned char c, struct emit *e)
 		}
 		/* "=X" */
 		d->npend = 0;
-		int hi = hex_value(d->pend[1]), lo = hex_value(c);
+		int hi = decode_hex_digit(d->pend[1]), lo = decode_hex_digit(c);
 		if (lo >= 0) {
 			emit_byte(e, (unsigned char)(hi << 4 | lo));
 			return;

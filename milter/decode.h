@@ -31,6 +31,19 @@ struct decoder {
 
 typedef void (*decode_sink)(void *ctx, const unsigned char *p, size_t n);
 
+/* The value of one hex digit (either case), or -1: for QP's "=XY", RFC
+ * 2047 Q words, RFC 2231 "%XY" and the prefilter's "\xHH". */
+static inline int decode_hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
 /* kind from a Content-Transfer-Encoding value (case-insensitive; unknown
  * values are identity). */
 enum decode_kind decode_kind_of(const char *cte);

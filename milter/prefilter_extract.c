@@ -33,8 +33,9 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "decode.h"
 #include "encode.h"
-#include "prefilter.h"
+#include "prefilter_int.h"
 
 /* ------------------------------------------------------------ sets */
 
@@ -338,17 +339,6 @@ static size_t utf8_item(const char *p, size_t n, struct pset *a)
 	return l;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
@@ -408,17 +398,17 @@ static int escape_item(const char *p, size_t n, size_t *ip, struct pset *a, bool
 		uint32_t cp = 0;
 		if (i < n && p[i] == '{') {
 			size_t k = i + 1, digits = 0;
-			for (; k < n && hexval(p[k]) >= 0; k++, digits++) {
+			for (; k < n && decode_hex_digit(p[k]) >= 0; k++, digits++) {
 				if (digits >= 8)
 					return -1;
-				cp = cp * 16 + (uint32_t)hexval(p[k]);
+				cp = cp * 16 + (uint32_t)decode_hex_digit(p[k]);
 			}
 			if (digits == 0 || k >= n || p[k] != '}')
 				return -1;
 			i = k + 1;
 		} else {
-			for (int d = 0; d < 2 && i < n && hexval(p[i]) >= 0; d++)
-				cp = cp * 16 + (uint32_t)hexval(p[i++]);
+			for (int d = 0; d < 2 && i < n && decode_hex_digit(p[i]) >= 0; d++)
+				cp = cp * 16 + (uint32_t)decode_hex_digit(p[i++]);
 		}
 		char_item(a, cp);
 		break;

@@ -110,17 +110,6 @@ static void bytes_sink(void *ctx, const unsigned char *p, size_t n)
 	buf_append(ctx, p, n);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Appends the decoded text of w to dst; -1 (dst then holds junk) if the
  * base64 is bad. */
 static int word_decode(const struct word *w, struct buf *dst)
@@ -138,7 +127,8 @@ static int word_decode(const struct word *w, struct buf *dst)
 		if (c == '_') {
 			buf_putc(dst, ' ');
 		} else if (c == '=' && i + 2 < w->ntext &&
-			   (hi = hexval(w->text[i + 1])) >= 0 && (lo = hexval(w->text[i + 2])) >= 0) {
+			   (hi = decode_hex_digit(w->text[i + 1])) >= 0 &&
+			   (lo = decode_hex_digit(w->text[i + 2])) >= 0) {
 			buf_putc(dst, (char)(hi << 4 | lo));
 			i += 2;
 		} else {

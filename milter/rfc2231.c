@@ -35,6 +35,7 @@
 
 #include "buf.h"
 #include "charset.h"
+#include "decode.h"
 #include "rfc2047.h"
 #include "rfc2231.h"
 
@@ -241,23 +242,12 @@ oom:
 	return -1;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 static void pct_decode(struct buf *b, const char *p, size_t n)
 {
 	for (size_t k = 0; k < n; k++) {
 		int hi, lo;
-		if (p[k] == '%' && k + 2 < n && (hi = hexval(p[k + 1])) >= 0 &&
-		    (lo = hexval(p[k + 2])) >= 0) {
+		if (p[k] == '%' && k + 2 < n && (hi = decode_hex_digit(p[k + 1])) >= 0 &&
+		    (lo = decode_hex_digit(p[k + 2])) >= 0) {
 			buf_putc(b, (char)(hi << 4 | lo));
 			k += 2;
 		} else {
