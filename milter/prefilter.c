@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "prefilter.h"
+#include "prefilter_int.h"
 
 /* ------------------------------------------------------------ folding */
 

@@ -39,12 +39,6 @@ struct pf_lits {
  * returns 0 when the regex is filtered, 1 when it is not (out->n == 0),
  * -1 on OOM (also out->n == 0: unfiltered, never wrong). */
 int pf_extract(const char *p, size_t n, uint32_t opts, struct pf_lits *out);
-/* The same with reusable working memory (a stack of group frames, about
- * PF_MAX_DEPTH sets), for reading many patterns. */
-struct pf_work;
-struct pf_work *pf_work_new(void);
-void pf_work_free(struct pf_work *w);
-int pf_extract_with(struct pf_work *w, const char *p, size_t n, uint32_t opts, struct pf_lits *out);
 
 /* Folds s[0..n) into out (at least n bytes); returns the folded length
  * (<= n).  Bytes that are not one of the folded characters are copied, so
