@@ -176,6 +176,7 @@ bench_postfix() {
 			# shellcheck disable=SC2086 # a list of numbers
 			med[$cfg]=$(printf '%s\n' ${res[$mail.$cfg]:-} | median)
 		done
+		# shellcheck disable=SC2154 # png_bytes: run.sh's, set before it sources this file
 		case $mail in
 		plain) what="short plain-text mail, 8 sessions" ;;
 		*) what="HTML + $((png_bytes / 1024)) KiB PNG, 8 sessions" ;;
@@ -230,7 +231,8 @@ bench_postfix() {
 	local short_sup=- short_supr=-
 	[ "${analysed[sup]}" = - ] || short_sup=$((sent[sup] - analysed[sup]))
 	[ "${analysed[supr]}" = - ] || short_supr=$((sent[supr] - analysed[supr]))
-	case "$short_sup $short_supr" in *[1-9]*) FAILED=1 ;; esac # run.sh: a part failed
+	# shellcheck disable=SC2034 # FAILED is run.sh's: a part failed
+	case "$short_sup $short_supr" in *[1-9]*) FAILED=1 ;; esac
 	goal_row postfix "support mails not analysed (of ${sent[sup]} / ${sent[supr]})" mails - - "$short_sup" \
 		"$short_supr" - "=" 0 "$short_sup" "$short_supr"
 }
