@@ -291,6 +291,7 @@ static int enqueue(struct ctr_qent *e, struct ctr_waiter *w, bool is_message)
 	if (w != NULL && ctr_is_up()) {
 		e->ticket = w->ticket = ++ctrq.next_ticket;
 		w->done = false;
+		w->blocked = false;
 		pthread_cond_init(&w->cv, &ctrq.mono);
 		w->prev = NULL;
 		w->next = ctrq.waiters;
@@ -303,11 +304,12 @@ static int enqueue(struct ctr_qent *e, struct ctr_waiter *w, bool is_message)
 	ctrq.qlen++;
 	if (is_message)
 		ctrq.st.events++;
-	/* A wake-up of the Redis thread costs more than building the entry.
-	 * Entries nobody waits for would only be held there (CTR_HOLD_MS), so
-	 * they are left for the thread's next round or its periodic look at
-	 * the queue (every CTR_HOLD_MS); a filling queue wakes it at once. */
-	if (e->ticket != 0 || ctrq.qlen * 2 >= ctrq.qcap)
+	/* A wake-up of the Redis thread costs more than building the entry,
+	 * and nobody waits yet, not even for a ticket: a ctr_begin's count is
+	 * first wanted at its ctr_end (collect wakes the thread then).  So
+	 * the entry is left for the thread's next round or its periodic look
+	 * at the queue (every CTR_HOLD_MS); a filling queue wakes it at once. */
+	if (ctrq.qlen * 2 >= ctrq.qcap)
 		pthread_cond_signal(&ctrq.wake);
 	pthread_mutex_unlock(&ctrq.mu);
 	return 0;
@@ -323,9 +325,20 @@ static bool collect(struct ctr_waiter *w, int64_t deadline_ms, long long *value)
 		return false;
 	}
 	struct timespec deadline = ctr_ms_to_ts(deadline_ms);
+	/* Not there yet: the round that carries this ticket is due now
+	 * (ctrthread.c flush_due), and takes every arrival queued since. */
+	if (!w->done) {
+		w->blocked = true;
+		ctrq.nwaiting++;
+		pthread_cond_signal(&ctrq.wake);
+	}
 	while (!w->done && ctrq.started && !ctrq.stop)
 		if (pthread_cond_timedwait(&w->cv, &ctrq.mu, &deadline) == ETIMEDOUT)
 			break;
+	if (w->blocked) {   /* gave up, or stopping */
+		w->blocked = false;
+		ctrq.nwaiting--;
+	}
 	if (w->prev != NULL)
 		w->prev->next = w->next;
 	else

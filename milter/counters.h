@@ -2,9 +2,9 @@
  * counters: per support address load counters in Redis (SPEC §6), and the
  * key scheme that support-milter-stats reads back.
  *
- * Threads.  Milter threads call ctr_begin() at the end of a message's
- * headers and ctr_end() at its end (or ctr_count() once); these put the
- * message's increments on a bounded queue and return.  ONE
+ * Threads.  Milter threads call ctr_begin() at DATA (or at the end of a
+ * message's headers) and ctr_end() at its end (or ctr_count() once);
+ * these put the message's increments on a bounded queue and return.  ONE
  * thread (started by ctr_start) owns the hiredis connection (0.14 API,
  * blocking socket with a timeout), drains the queue, merges increments into
  * a bounded backlog keyed by counter name, and sends them to Redis in
@@ -34,12 +34,15 @@
  * a backlog flush INCRBY's by n, so it never sees 1.  A key therefore lives
  * TTL seconds after its last increment.
  *
- * Batching.  Keys nobody waits for (verdict keys, take-backs) and the
- * deletion of acknowledged tokens are queued without waking the Redis
- * thread, which looks at the queue at least every 100 ms (CTR_HOLD_MS),
- * and are then held up to CTR_HOLD_MS so that they ride along with the
- * next batch that must go anyway (one carrying an hour count someone
- * waits for); counters read back may lag by about 200 ms.  A stop
+ * Batching.  Nothing is sent for a message until some message waits for
+ * its hour count: keys are queued without waking the Redis thread, which
+ * looks at the queue at least every 100 ms (CTR_HOLD_MS), and held up to
+ * CTR_HOLD_MS so that they ride along with the next batch that must go
+ * anyway, the one a ctr_end or ctr_count blocked on its count asks for.
+ * So the arrivals of the messages a busy MTA is receiving share one
+ * batch, and most ctr_end calls find their count already there; verdict
+ * keys, take-backs and the deletion of acknowledged tokens ride along
+ * too.  Counters read back may lag by about 200 ms.  A stop
  * flushes everything.
  *
  * Exactly once.  Each batch is applied by a small Lua script (EVAL) that
@@ -158,14 +161,15 @@ void ctr_stop(void);
  * false otherwise (and always false when off, down, or the event is bad). */
 bool ctr_count(const struct ctr_event *ev, long long *this_hour);
 
-/* A message counted in two steps, so that the end of the message does not
- * wait for a Redis round trip: ctr_begin, at the end of the headers,
- * queues the arrival keys (hour, weekday x hour, day; ev's priority,
- * categories and missing items are ignored) and asks for this hour's
- * count; ctr_end, at the end of the message, queues the verdict keys
- * (priority, categories, missing; the date fields must be those given to
- * ctr_begin) and collects the count, waiting at most timeout_ms for it if
- * it has not come yet.  A message that does not reach its end (aborted,
+/* A message counted in two steps, so that its arrival can go to Redis
+ * with other messages' batches while it is received: ctr_begin, at DATA
+ * (at the latest at the end of the headers), queues the arrival keys
+ * (hour, weekday x hour, day; ev's priority, categories and missing items
+ * are ignored) with a ticket for this hour's count; ctr_end, at the end of
+ * the message, queues the verdict keys (priority, categories, missing; the
+ * date fields must be those given to ctr_begin) and collects the count,
+ * waiting at most timeout_ms for it if it has not come yet (its batch is
+ * then sent at once, see Batching).  A message that does not reach its end (aborted,
  * connection lost) is ctr_cancel'ed: its arrival keys are taken back
  * (INCRBY -1), so the counters stay exact.  ctr_begin returns NULL when
  * counting is off, the event is bad or the queue is full; ctr_end and

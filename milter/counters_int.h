@@ -56,6 +56,7 @@ struct ctr_waiter {
 	uint64_t ticket;
 	bool done;
 	bool linked;
+	bool blocked;          /* counted in ctrq.nwaiting */
 	long long value;
 	pthread_cond_t cv;
 	struct ctr_waiter *prev, *next;
@@ -76,6 +77,7 @@ struct ctr_shared {
 	unsigned long long q_overflow_drops;
 	uint64_t next_ticket;
 	struct ctr_waiter *waiters;
+	unsigned nwaiting;           /* of them, blocked in collect() without their count */
 	bool up;                     /* connected and taking writes ... */
 	unsigned up_gen;             /* ... with the options of this generation */
 	struct ctr_stats st;

@@ -486,12 +486,13 @@ static struct ctr_event session_counter_event(const struct session *s)
 }
 
 /* The load counters learn of the message at DATA (at the latest at the
- * end of its headers), so that this hour's count (X-Support-Load) is back
- * from Redis by the end of the message instead of being waited for
- * there: an MTA sends the content only after the client has sent it all
- * (Postfix's cleanup replays it to the milter from the queue file).  The
- * receipt time is fixed here: the counted hour and X-Support-Hours are
- * the same hour. */
+ * end of its headers): while the content comes (an MTA sends it only
+ * after the client has sent it all; Postfix's cleanup replays it from the
+ * queue file), the arrival rides along with the batch another message's
+ * end asks for, so that this hour's count (X-Support-Load) is usually
+ * back by the end of the message, and Redis sees one batch per several
+ * messages.  The receipt time is fixed here: the counted hour and
+ * X-Support-Hours are the same hour. */
 static void session_count_arrival(struct session *s)
 {
 	if (s->arrival_tried || s->cfg->redis_server[0] == '\0')
