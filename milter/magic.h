@@ -29,8 +29,9 @@ void magic_thread_done(void);
  * Later calls load handles again. */
 void magic_shutdown(void);
 
-/* Most handles ever loaded at once; more concurrent callers wait. */
-#define MAGIC_POOL_MAX 16
+/* Most handles ever loaded at once; more concurrent callers wait (for
+ * microseconds: magic.c explains why two). */
+#define MAGIC_POOL_MAX 2
 /* Exposed for tests: handles loaded (magic_load calls that succeeded)
  * since start. */
 unsigned long magic_load_count(void);
