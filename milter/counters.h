@@ -169,11 +169,12 @@ bool ctr_count(const struct ctr_event *ev, long long *this_hour);
  * the message, queues the verdict keys (priority, categories, missing; the
  * date fields must be those given to ctr_begin) and collects the count,
  * waiting at most timeout_ms for it if it has not come yet (its batch is
- * then sent at once, see Batching).  A message that does not reach its end (aborted,
- * connection lost) is ctr_cancel'ed: its arrival keys are taken back
- * (INCRBY -1), so the counters stay exact.  ctr_begin returns NULL when
- * counting is off, the event is bad or the queue is full; ctr_end and
- * ctr_cancel free the handle and accept NULL (ctr_end then returns false). */
+ * then sent at once, see Batching).  A message that does not reach its
+ * end (aborted, connection lost) is ctr_cancel'ed: its arrival keys are
+ * taken back (INCRBY -1), so the counters stay exact.  ctr_begin returns
+ * NULL when counting is off, the event is bad or the queue is full;
+ * ctr_end and ctr_cancel free the handle and accept NULL (ctr_end then
+ * returns false). */
 struct ctr_pending;
 struct ctr_pending *ctr_begin(const struct ctr_event *ev);
 bool ctr_end(struct ctr_pending *p, const struct ctr_event *ev, long long *this_hour);

@@ -22,9 +22,10 @@
  * they go with the next round that must go anyway.  That includes the
  * arrivals of messages still being received (ctr_begin, at DATA): a busy
  * MTA's arrivals then share the round that the first of them to reach its
- * end asks for, and most messages find their count already there (one
- * round per three to four messages on the bench's 300 KB mail, instead of
- * one each); a message's verdict keys ride along with a later round.
+ * end asks for, and most messages find their count already there (through
+ * Postfix on the bench, one round per three short mails or four 300 KB
+ * ones, instead of one each); a message's verdict keys ride along with a
+ * later round.
  * Stop flushes everything regardless.
  *
  * The connection is blocking with io_timeout_ms on every call; a failed
@@ -99,7 +100,6 @@ struct batch {
 };
 
 struct rt {
-	unsigned nwaiting;               /* ctrq.nwaiting when last looked (under ctrq.mu) */
 	struct ctr_optcopy opt;
 	unsigned gen;
 	redisContext *c;
@@ -631,12 +631,13 @@ static void note_held(struct rt *r, int64_t now)
 }
 
 /* Connected and reported up: must a round go now (the file's comment)?
- * Outage recovery and the first round of a connection are decided by the
- * caller (Redis not reported up). */
-static bool flush_due(const struct rt *r, int64_t now)
+ * nwaiting is ctrq.nwaiting, read under ctrq.mu.  Outage recovery and the
+ * first round of a connection are decided by the caller (Redis not
+ * reported up). */
+static bool flush_due(const struct rt *r, unsigned nwaiting, int64_t now)
 {
 	const struct pending *p = &r->p;
-	return (p->nticket > 0 && r->nwaiting > 0) || r->head != NULL || r->in_outage ||
+	return (p->nticket > 0 && nwaiting > 0) || r->head != NULL || r->in_outage ||
 	       p->n >= CTR_HOLD_KEYS ||
 	       2 * (p->n + r->out_keys) >= (size_t)r->opt.o.backlog_size ||
 	       (r->hold_since != 0 && now - r->hold_since >= CTR_HOLD_MS);
@@ -723,8 +724,7 @@ static void wait_for_work(struct rt *r)
 		if (!ctr_is_on(r->opt.server)) {
 			pthread_cond_wait(&ctrq.wake, &ctrq.mu);
 		} else if (r->c != NULL) {
-			r->nwaiting = ctrq.nwaiting;
-			if (!ctr_is_up() || flush_due(r, ctr_now_ms()))
+			if (!ctr_is_up() || flush_due(r, ctrq.nwaiting, ctr_now_ms()))
 				return;
 			/* Entries are queued without a wake-up until someone
 			 * waits (counters.c enqueue, collect): look at the
@@ -815,7 +815,7 @@ void *ctr_thread_main(void *arg)
 		 * now says so, and until then no message gets a ticket. */
 		bool up = ctr_is_up();
 		size_t n = take_queue(take, CTR_TAKE_MAX);
-		r.nwaiting = ctrq.nwaiting;
+		unsigned nwaiting = ctrq.nwaiting;
 		bool q_over_end = ctrq.q_overflow && ctrq.qlen == 0;
 		unsigned long long q_drops = ctrq.q_overflow_drops;
 		if (q_over_end) {
@@ -836,7 +836,7 @@ void *ctr_thread_main(void *arg)
 		if (ctr_is_on(r.opt.server)) {
 			if (r.c == NULL && ctr_now_ms() >= r.next_try)
 				try_connect(&r);
-			if (r.c != NULL && (!up || flush_due(&r, ctr_now_ms())))
+			if (r.c != NULL && (!up || flush_due(&r, nwaiting, ctr_now_ms())))
 				flush_round(&r);
 		}
 		publish(&r);

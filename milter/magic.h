@@ -30,7 +30,7 @@ void magic_thread_done(void);
 void magic_shutdown(void);
 
 /* Most handles ever loaded at once; more concurrent callers wait (for
- * microseconds: magic.c explains why two). */
+ * at most a few typings: magic.c explains why two). */
 #define MAGIC_POOL_MAX 2
 /* Exposed for tests: handles loaded (magic_load calls that succeeded)
  * since start. */

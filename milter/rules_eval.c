@@ -75,7 +75,6 @@ struct rules_scratch {
 	unsigned pf_skips;
 };
 
-
 bool rules_utf8_valid(const char *str, size_t n)
 {
 	const unsigned char *s = (const unsigned char *)str;
